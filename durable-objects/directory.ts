@@ -1,0 +1,339 @@
+// The Directory: one object for the whole relay, the source of truth for agent records, API-key
+// hashes, invites and name uniqueness. It is not on the hot path: the Worker authenticates from
+// caches (worker/identity.ts) and each agent's Inbox checks the key itself, so the Directory is
+// asked only on a cache miss and for record changes.
+//
+// Every record change bumps a relay-wide sequence and pushes the agent's settings, stamped with
+// it, to the agent's Inbox; the Inbox keeps only the newest, so concurrent changes (which may
+// interleave while a push is awaited) cannot leave an older setting behind.
+
+import { DurableObject } from "cloudflare:workers";
+import type { AgentPatch, Invite, InviteRequest, RegisterRequest } from "../protocol/envelope.js";
+import { failure, type Failure } from "../protocol/errors.js";
+import { readLimits, type Limits } from "../protocol/limits.js";
+import { nameKey } from "../protocol/names.js";
+import { isoTime } from "../protocol/time.js";
+import { newApiKey, newInviteCode, newWebhookSecret } from "./credentials.js";
+import { inboxStub, type AgentConfig } from "./inbox.js";
+
+/** An agent as the Directory knows it, minus secrets. */
+export interface AgentRecord {
+  name: string;
+  owner: string | null;
+  capabilities: string[];
+  publicKey: string | null;
+  signingKey: string | null;
+  webhookUrl: string | null;
+  webhookDisabled: string | null;
+  deleteOnDelivery: boolean;
+  createdAt: number;
+  lastSeen: number | null;
+}
+
+export interface Registered {
+  record: AgentRecord;
+  apiKey: string;
+  keyHash: string;
+  webhookSecret: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS agents (
+  key TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  owner TEXT,
+  public_key TEXT,
+  signing_key TEXT,
+  capabilities TEXT NOT NULL,
+  webhook_url TEXT,
+  webhook_secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_until INTEGER,
+  webhook_disabled TEXT,
+  delete_on_delivery INTEGER NOT NULL DEFAULT 0,
+  key_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER,
+  version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invites (
+  code TEXT PRIMARY KEY,
+  label TEXT,
+  max_uses INTEGER NOT NULL,
+  uses INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS state (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+`;
+
+type Row = Record<string, SqlStorageValue>;
+
+function toRecord(row: Row): AgentRecord {
+  return {
+    name: row.name as string,
+    owner: (row.owner as string | null) ?? null,
+    capabilities: JSON.parse(row.capabilities as string) as string[],
+    publicKey: (row.public_key as string | null) ?? null,
+    signingKey: (row.signing_key as string | null) ?? null,
+    webhookUrl: (row.webhook_url as string | null) ?? null,
+    webhookDisabled: (row.webhook_disabled as string | null) ?? null,
+    deleteOnDelivery: row.delete_on_delivery === 1,
+    createdAt: row.created_at as number,
+    lastSeen: (row.last_seen as number | null) ?? null,
+  };
+}
+
+function toInvite(row: Row): Invite {
+  const expiresAt = row.expires_at as number | null;
+  return {
+    code: row.code as string,
+    label: (row.label as string | null) ?? null,
+    maxUses: row.max_uses as number,
+    uses: row.uses as number,
+    createdAt: isoTime(row.created_at as number),
+    expiresAt: expiresAt === null ? null : isoTime(expiresAt),
+  };
+}
+
+function toConfig(row: Row): AgentConfig {
+  const until = (row.previous_secret_until as number | null) ?? null;
+  const overlapping = row.previous_secret !== null && until !== null && until > Date.now();
+  return {
+    version: row.version as number,
+    name: row.name as string,
+    keyHash: row.key_hash as string,
+    webhookUrl: (row.webhook_url as string | null) ?? null,
+    webhookSecrets: overlapping ? [row.webhook_secret as string, row.previous_secret as string] : [row.webhook_secret as string],
+    previousSecretUntil: overlapping ? until : null,
+    webhookDisabled: (row.webhook_disabled as string | null) ?? null,
+    deleteOnDelivery: row.delete_on_delivery === 1,
+  };
+}
+
+export class DirectoryObject extends DurableObject<Env> {
+  private readonly limits: Limits;
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.limits = readLimits(env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  // ---- Lookups (cache misses of the Worker) ----
+
+  /** The agent holding this key hash, if any. */
+  async authenticate(keyHash: string): Promise<string | null> {
+    const row = this.sql.exec<{ name: string }>("SELECT name FROM agents WHERE key_hash = ?", keyHash).toArray()[0];
+    return row?.name ?? null;
+  }
+
+  /** Registered spellings of those name keys that exist. */
+  async resolve(keys: string[]): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    // Bound parameters per statement are limited (100); look names up in chunks.
+    for (let i = 0; i < keys.length; i += 90) {
+      const chunk = keys.slice(i, i + 90);
+      const rows = this.sql.exec<{ key: string; name: string }>(
+        `SELECT key, name FROM agents WHERE key IN (${chunk.map(() => "?").join(",")})`,
+        ...chunk,
+      );
+      for (const row of rows) found[row.key] = row.name;
+    }
+    return found;
+  }
+
+  async get(key: string): Promise<AgentRecord | null> {
+    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async list(): Promise<AgentRecord[]> {
+    return this.sql.exec<Row>("SELECT * FROM agents ORDER BY key").toArray().map(toRecord);
+  }
+
+  async count(): Promise<number> {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM agents").one().n;
+  }
+
+  /** One page of name keys in order, for a broadcast's fan-out. */
+  async namesAfter(cursor: string, limit: number): Promise<{ keys: string[]; done: boolean }> {
+    const keys = this.sql
+      .exec<{ key: string }>("SELECT key FROM agents WHERE key > ? ORDER BY key LIMIT ?", cursor, limit + 1)
+      .toArray()
+      .map((row) => row.key);
+    return { keys: keys.slice(0, limit), done: keys.length <= limit };
+  }
+
+  /** Presence summary pushed by an inbox (at most once per PRESENCE_PUSH_S per agent). */
+  async recordPresence(key: string, lastSeen: number): Promise<void> {
+    this.sql.exec("UPDATE agents SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE key = ?", lastSeen, key);
+  }
+
+  // ---- Record changes ----
+
+  /** Registers an agent (with an invite code for self-registration). */
+  async register(request: RegisterRequest, invite?: string): Promise<Registered | Failure> {
+    const { apiKey, keyHash } = await newApiKey();
+    const webhookSecret = newWebhookSecret();
+    const key = nameKey(request.name);
+    const now = Date.now();
+    // Check and insert in one synchronous step: no other request runs in between, so of two
+    // racing registrations of one name, or of invite uses, exactly the allowed ones succeed.
+    const refused = this.ctx.storage.transactionSync((): Failure | null => {
+      if (invite !== undefined) {
+        const row = this.sql.exec<Row>("SELECT * FROM invites WHERE code = ?", invite).toArray()[0];
+        if (!row) return failure("FORBIDDEN", "Unknown invite code.");
+        const expiresAt = row.expires_at as number | null;
+        if (expiresAt !== null && expiresAt <= now) return failure("FORBIDDEN", "This invite has expired.");
+        if ((row.uses as number) >= (row.max_uses as number)) return failure("FORBIDDEN", "This invite has been used up.");
+      }
+      if (this.sql.exec("SELECT 1 FROM agents WHERE key = ?", key).toArray().length > 0) {
+        return failure("CONFLICT", `The name "${request.name}" is taken.`);
+      }
+      if (invite !== undefined) this.sql.exec("UPDATE invites SET uses = uses + 1 WHERE code = ?", invite);
+      this.sql.exec(
+        `INSERT INTO agents (key, name, owner, public_key, signing_key, capabilities, webhook_url, webhook_secret,
+           key_hash, created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        key, request.name, request.owner ?? null, request.publicKey ?? null, request.signingKey ?? null,
+        JSON.stringify(request.capabilities ?? []), request.webhookUrl ?? null, webhookSecret, keyHash, now, this.nextVersion(),
+      );
+      return null;
+    });
+    if (refused) return refused;
+    try {
+      await this.pushConfig(key);
+    } catch (error) {
+      // Without its inbox the agent could not be used: undo, so a retry can register the name.
+      this.sql.exec("DELETE FROM agents WHERE key = ? AND key_hash = ?", key, keyHash);
+      if (invite !== undefined) this.sql.exec("UPDATE invites SET uses = uses - 1 WHERE code = ?", invite);
+      throw error;
+    }
+    return { record: (await this.get(key))!, apiKey, keyHash, webhookSecret };
+  }
+
+  async update(key: string, patch: AgentPatch): Promise<{ record: AgentRecord; webhookSecret?: string } | Failure> {
+    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
+    if (!row) return failure("NOT_FOUND", "No such agent.");
+    const sets: string[] = [];
+    const args: SqlStorageValue[] = [];
+    const set = (column: string, value: SqlStorageValue) => {
+      sets.push(`${column} = ?`);
+      args.push(value);
+    };
+    let webhookSecret: string | undefined;
+    if (patch.webhookUrl !== undefined && patch.webhookUrl !== row.webhook_url) {
+      set("webhook_url", patch.webhookUrl);
+      set("webhook_disabled", null);
+      if (patch.webhookUrl !== null) {
+        // A new endpoint gets a new secret, with no overlap: the old endpoint keeps the old one.
+        webhookSecret = newWebhookSecret();
+        set("webhook_secret", webhookSecret);
+        set("previous_secret", null);
+        set("previous_secret_until", null);
+      }
+    }
+    if (patch.capabilities !== undefined) set("capabilities", JSON.stringify(patch.capabilities));
+    if (patch.publicKey !== undefined) set("public_key", patch.publicKey);
+    if (patch.signingKey !== undefined) set("signing_key", patch.signingKey);
+    if (patch.deleteOnDelivery !== undefined) set("delete_on_delivery", patch.deleteOnDelivery ? 1 : 0);
+    if (patch.owner !== undefined) set("owner", patch.owner);
+    if (sets.length > 0) {
+      set("version", this.nextVersion());
+      this.sql.exec(`UPDATE agents SET ${sets.join(", ")} WHERE key = ?`, ...args, key);
+      await this.pushConfig(key);
+    }
+    const record = (await this.get(key))!;
+    return webhookSecret === undefined ? { record } : { record, webhookSecret };
+  }
+
+  /** A new API key; the inbox refuses the old one as soon as this returns. */
+  async rotateKey(key: string): Promise<{ apiKey: string; keyHash: string; oldKeyHash: string } | Failure> {
+    const { apiKey, keyHash } = await newApiKey();
+    const row = this.sql.exec<{ key_hash: string }>("SELECT key_hash FROM agents WHERE key = ?", key).toArray()[0];
+    if (!row) return failure("NOT_FOUND", "No such agent.");
+    this.sql.exec("UPDATE agents SET key_hash = ?, version = ? WHERE key = ?", keyHash, this.nextVersion(), key);
+    await this.pushConfig(key);
+    return { apiKey, keyHash, oldKeyHash: row.key_hash };
+  }
+
+  /** A new webhook secret; the previous one keeps signing beside it for the overlap period. */
+  async rotateWebhookSecret(key: string): Promise<{ webhookSecret: string; previousSecretValidUntil: string } | Failure> {
+    const row = this.sql.exec<{ webhook_secret: string }>("SELECT webhook_secret FROM agents WHERE key = ?", key).toArray()[0];
+    if (!row) return failure("NOT_FOUND", "No such agent.");
+    const webhookSecret = newWebhookSecret();
+    const until = Date.now() + this.limits.webhookSecretOverlapS * 1000;
+    this.sql.exec(
+      "UPDATE agents SET webhook_secret = ?, previous_secret = ?, previous_secret_until = ?, version = ? WHERE key = ?",
+      webhookSecret, row.webhook_secret, until, this.nextVersion(), key,
+    );
+    await this.pushConfig(key);
+    return { webhookSecret, previousSecretValidUntil: isoTime(until) };
+  }
+
+  /** Removes the agent, its key and its inbox. */
+  async remove(key: string): Promise<{ keyHash: string } | Failure> {
+    // Deleted first, so no concurrent change can find the record while the inbox goes.
+    const row = this.sql.exec<Row>("DELETE FROM agents WHERE key = ? RETURNING *", key).toArray()[0];
+    if (!row) return failure("NOT_FOUND", "No such agent.");
+    try {
+      // Stamped with a new version, so a config push still in flight cannot revive the inbox.
+      await inboxStub(this.env, key).destroy(this.nextVersion());
+    } catch (error) {
+      const columns = Object.keys(row);
+      this.sql.exec(
+        `INSERT INTO agents (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+        ...columns.map((column) => row[column]!),
+      );
+      throw error;
+    }
+    return { keyHash: row.key_hash as string };
+  }
+
+  // ---- Invites ----
+
+  async createInvite(request: InviteRequest): Promise<Invite> {
+    const code = newInviteCode();
+    const now = Date.now();
+    const expiresAt = request.expiresInHours === undefined ? null : now + request.expiresInHours * 3600_000;
+    this.sql.exec(
+      "INSERT INTO invites (code, label, max_uses, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      code, request.label ?? null, request.maxUses ?? 1, now, expiresAt,
+    );
+    return toInvite(this.sql.exec<Row>("SELECT * FROM invites WHERE code = ?", code).one());
+  }
+
+  async listInvites(): Promise<Invite[]> {
+    return this.sql.exec<Row>("SELECT * FROM invites ORDER BY created_at DESC").toArray().map(toInvite);
+  }
+
+  async deleteInvite(code: string): Promise<boolean> {
+    return this.sql.exec("DELETE FROM invites WHERE code = ? RETURNING code", code).toArray().length > 0;
+  }
+
+  // ---- Internals ----
+
+  private nextVersion(): number {
+    const row = this.sql
+      .exec<{ value: number }>(
+        "INSERT INTO state (key, value) VALUES ('version', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value",
+      )
+      .one();
+    return row.value;
+  }
+
+  /** Sends the agent's current settings to its inbox (read after the change, so never stale). */
+  private async pushConfig(key: string): Promise<void> {
+    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
+    if (row) await inboxStub(this.env, key).configure(toConfig(row));
+  }
+}
+
+export function directoryStub(env: Env): DurableObjectStub<DirectoryObject> {
+  return env.DIRECTORY.getByName("directory");
+}

@@ -1,0 +1,420 @@
+// The Inbox: one Durable Object per agent, addressed by the agent's name key. It owns that
+// agent's messages (order, storage, cache, expiry), and is also the agent's session: it holds
+// the hash of the current API key, so a rotated or revoked key stops at once on every request
+// the agent makes (each one passes through here), and it keeps the agent's send rate limit,
+// presence and outgoing broadcasts.
+//
+// Platform guarantees relied on: a Durable Object is single-threaded, and while it runs
+// synchronous SQL no other event interleaves, so read-check-write sequences below need no locks.
+// Output gates hold every response until the writes made before it are durable, so an answered
+// send is on disk. The alarm runs at least once; its work queue lives in storage (expiry times,
+// fan-out jobs), never in the alarm itself.
+
+import { DurableObject } from "cloudflare:workers";
+import type { Envelope, FeedItem } from "../protocol/envelope.js";
+import { failure, type Failure } from "../protocol/errors.js";
+import { readLimits, type Limits } from "../protocol/limits.js";
+import { nameKey } from "../protocol/names.js";
+import { isoTime } from "../protocol/time.js";
+import { directoryStub } from "./directory.js";
+import { FeedCollector } from "./feed-batch.js";
+import { feedStub } from "./feed.js";
+import { InboxStore, type KnownId, type MessageQuery, type StoredMessage } from "./inbox-store.js";
+import { fullBucket, refund, take, type Bucket } from "./rate-limit.js";
+import { RecentMessages } from "./recent-messages.js";
+
+/** What the Directory tells an inbox about its agent; pushed on every change of the record. */
+export interface AgentConfig {
+  /** The Directory's change sequence: an inbox keeps only the newest config. */
+  version: number;
+  name: string;
+  keyHash: string;
+  webhookUrl: string | null;
+  /** Current secret first; the previous one while a rotation's overlap lasts. */
+  webhookSecrets: string[];
+  previousSecretUntil: number | null;
+  webhookDisabled: string | null;
+  deleteOnDelivery: boolean;
+}
+
+/** One copy of a message for one inbox. */
+export interface Delivery {
+  envelope: Omit<Envelope, "ts">;
+  bodyHash: string;
+  ttlS: number;
+  /** `<sender key>:<Idempotency-Key>` when the sender used that header. */
+  idempotencyKey?: string;
+}
+
+export type DeliveryResult =
+  | { status: "stored" | "duplicate"; id: string; ts: number }
+  | { status: "conflict" | "full" | "unknown" };
+
+export interface PageResult {
+  /** Envelopes as stored JSON, in the requested order. */
+  messages: string[];
+  hasMore: boolean;
+  oldestTs: number | null;
+  newestTs: number | null;
+}
+
+export interface BroadcastRequest {
+  delivery: Delivery;
+  expiresAt: number;
+}
+
+export type SendKind = "message" | "broadcast";
+
+/** Newest messages read into memory when the inbox is first read after waking. */
+const WARM_MESSAGES = 200;
+
+export class InboxObject extends DurableObject<Env> {
+  private readonly limits: Limits;
+  private store: InboxStore;
+  private config: AgentConfig | null;
+  private lastTs: number;
+  private count: number;
+  private recent = new RecentMessages();
+  private warm = false;
+  private feed: FeedCollector;
+  private feedDueAt: number | null = null;
+  private lastSeen: number | null = null;
+  private presencePushedAt = 0;
+  private presenceDueAt: number | null = null;
+  private alarmAt: number | null = null;
+  /** Set when an alarm task failed, so the next alarm retries it soon. */
+  private retryAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.limits = readLimits(env);
+    this.feed = new FeedCollector(this.limits.feedBatchMax);
+    this.store = new InboxStore(ctx.storage.sql);
+    const config = this.store.getState("config");
+    this.config = config === null ? null : (JSON.parse(config) as AgentConfig);
+    this.lastTs = Number(this.store.getState("last_ts") ?? 0);
+    this.count = this.store.countMessages();
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  // ---- Record (called by the Directory) ----
+
+  async configure(config: AgentConfig): Promise<void> {
+    const newest = Math.max(this.config?.version ?? 0, Number(this.store.getState("retired") ?? 0));
+    if (config.version <= newest) return;
+    this.store.setState("config", JSON.stringify(config));
+    this.config = config;
+  }
+
+  /** Removes the agent's inbox entirely: messages, ids, jobs, settings, alarm. */
+  async destroy(version: number): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store = new InboxStore(this.ctx.storage.sql);
+    this.store.setState("retired", String(version));
+    this.config = null;
+    this.lastTs = 0;
+    this.count = 0;
+    this.recent = new RecentMessages();
+    this.warm = false;
+    this.feed = new FeedCollector(this.limits.feedBatchMax);
+    this.feedDueAt = this.presenceDueAt = this.alarmAt = this.lastSeen = null;
+  }
+
+  // ---- The agent's session: every authenticated request of this agent starts here ----
+
+  /** Checks the caller's key and marks the agent seen. */
+  async touch(keyHash: string): Promise<{ name: string; lastSeen: number } | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    return { name: this.config!.name, lastSeen: this.lastSeen! };
+  }
+
+  /** Takes a send from the rate limit (and the broadcast limit for a broadcast). */
+  async admitSend(keyHash: string, kind: SendKind): Promise<{ name: string } | Failure> {
+    const denied = await this.session(keyHash);
+    return denied ?? this.admit(kind);
+  }
+
+  private admit(kind: SendKind): { name: string } | Failure {
+    const now = Date.now();
+    const message = take(this.bucket("message"), this.limits.rateLimitPerMin, this.limits.rateWindowS * 1000, now);
+    if (!message.ok) {
+      return failure("RATE_LIMITED", `Rate limit of ${this.limits.rateLimitPerMin} sends per ${this.limits.rateWindowS} s exceeded.`, {
+        retryAfter: message.retryAfterS,
+      });
+    }
+    if (kind === "broadcast") {
+      const broadcast = take(this.bucket("broadcast"), this.limits.broadcastPerHour, this.limits.broadcastWindowS * 1000, now);
+      if (!broadcast.ok) {
+        return failure("RATE_LIMITED", `Broadcast limit of ${this.limits.broadcastPerHour} per ${this.limits.broadcastWindowS} s exceeded.`, {
+          retryAfter: broadcast.retryAfterS,
+        });
+      }
+      this.saveBucket("broadcast", broadcast.bucket);
+    }
+    this.saveBucket("message", message.bucket);
+    return { name: this.config!.name };
+  }
+
+  /** Gives back what admitSend took, for a send that stored nothing (a rejected request counts nothing). */
+  async refundSend(kind: SendKind): Promise<void> {
+    const now = Date.now();
+    this.saveBucket("message", refund(this.bucket("message"), this.limits.rateLimitPerMin, this.limits.rateWindowS * 1000, now));
+    if (kind === "broadcast") {
+      this.saveBucket("broadcast", refund(this.bucket("broadcast"), this.limits.broadcastPerHour, this.limits.broadcastWindowS * 1000, now));
+    }
+  }
+
+  /**
+   * Records a broadcast from this agent; the alarm fans it out. A replay of a recorded broadcast
+   * (same id or Idempotency-Key) answers the original without counting against the limits.
+   */
+  async broadcast(keyHash: string, request: BroadcastRequest): Promise<{ replay: boolean; known: KnownId } | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    const { delivery } = request;
+    const known = this.store.knownFanout(delivery.envelope.id, delivery.idempotencyKey);
+    if (known) {
+      return known.bodyHash === delivery.bodyHash
+        ? { replay: true, known }
+        : failure("CONFLICT", "A different message was already sent with this id or Idempotency-Key.");
+    }
+    const admitted = this.admit("broadcast");
+    if ("fail" in admitted) return admitted;
+    const ts = Math.max(Date.now(), this.lastTs + 1);
+    this.store.addFanout({
+      id: delivery.envelope.id,
+      idempotencyKey: delivery.idempotencyKey ?? null,
+      bodyHash: delivery.bodyHash,
+      ts,
+      delivery: JSON.stringify(delivery),
+      cursor: "",
+      expiresAt: request.expiresAt,
+    });
+    await this.armAlarm(Date.now());
+    return { replay: false, known: { id: delivery.envelope.id, ts, bodyHash: delivery.bodyHash } };
+  }
+
+  // ---- Receiving: called by the Worker for a sender, or by a sender's fan-out ----
+
+  async deliver(delivery: Delivery): Promise<DeliveryResult> {
+    if (this.config === null) return { status: "unknown" };
+    const now = Date.now();
+    const { envelope, bodyHash, idempotencyKey } = delivery;
+    // A client-chosen id (or Idempotency-Key) seen before: same content is a replay, other content a conflict.
+    const known =
+      (idempotencyKey === undefined ? null : this.store.byIdempotencyKey(idempotencyKey, now)) ??
+      this.store.knownId(envelope.id, now);
+    if (known) {
+      return known.bodyHash === bodyHash ? { status: "duplicate", id: known.id, ts: known.ts } : { status: "conflict" };
+    }
+    if (this.count >= this.limits.inboxMax) {
+      this.expire(now);
+      if (this.count >= this.limits.inboxMax) return { status: "full" };
+    }
+    // Strictly increasing even within one millisecond, and across restarts (last_ts is stored).
+    const ts = Math.max(now, this.lastTs + 1);
+    const { id, from, to, ...rest } = envelope;
+    const message: StoredMessage = {
+      ts,
+      id,
+      sender: nameKey(from),
+      topic: envelope.topic ?? null,
+      bodyHash,
+      expiresAt: ts + delivery.ttlS * 1000,
+      json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.store.insert(message);
+      this.store.setState("last_ts", String(ts));
+      if (idempotencyKey !== undefined) this.store.rememberIdempotencyKey(idempotencyKey, { id, ts, bodyHash }, message.expiresAt);
+    });
+    this.lastTs = ts;
+    this.count++;
+    this.recent.add(message);
+    await this.collectForFeed(message, envelope);
+    await this.armAlarm(message.expiresAt);
+    return { status: "stored", id, ts };
+  }
+
+  // ---- Reading the agent's own inbox ----
+
+  async list(keyHash: string, query: MessageQuery): Promise<PageResult | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    return this.page(query, Date.now());
+  }
+
+  async get(keyHash: string, id: string): Promise<string | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    const now = Date.now();
+    const cached = this.recent.byId(id, now);
+    const message = cached === undefined ? this.store.byId(id, now) : cached;
+    return message ? message.json : failure("NOT_FOUND", "No message with this id in your inbox.");
+  }
+
+  async remove(keyHash: string, ids: string[]): Promise<{ deleted: string[]; missing: string[] } | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    const gone = this.ctx.storage.transactionSync(() => this.store.deleteIds(ids, Date.now()));
+    this.count -= gone.length;
+    this.recent.remove(new Set(gone.map((m) => m.ts)));
+    const deleted = new Set(gone.map((m) => m.id));
+    return { deleted: ids.filter((id) => deleted.has(id)), missing: ids.filter((id) => !deleted.has(id)) };
+  }
+
+  async channels(keyHash: string): Promise<string[] | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    return this.store.channels();
+  }
+
+  // ---- Alarm: expiry, fan-out, presence and feed pushes ----
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = Date.now();
+    this.expire(now);
+    await this.step("fan-out", () => this.fanOut());
+    if (this.presenceDueAt !== null && this.presenceDueAt <= now) await this.step("presence", () => this.pushPresence(now));
+    if (this.feedDueAt !== null && this.feedDueAt <= now) await this.step("feed", () => this.flushFeed());
+    await this.armNextAlarm();
+  }
+
+  /** Runs one alarm task; a failure is logged (never a payload) and retried at the next alarm. */
+  private async step(task: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      console.error(`inbox alarm: ${task} failed: ${error instanceof Error ? error.message : "unknown error"}`);
+      this.retryAt = Date.now() + 1000;
+    }
+  }
+
+  private async armNextAlarm(): Promise<void> {
+    const candidates = [
+      this.store.nextExpiry(),
+      this.store.nextFanout() ? Date.now() : null,
+      this.presenceDueAt,
+      this.feedDueAt,
+      this.retryAt,
+    ].filter((at): at is number => at !== null);
+    this.retryAt = null;
+    if (candidates.length > 0) await this.armAlarm(Math.min(...candidates));
+  }
+
+  /** Sets the alarm to `at` unless it is already set earlier. */
+  private async armAlarm(at: number): Promise<void> {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  private expire(now: number): void {
+    const gone = this.store.purgeExpired(now);
+    if (gone.length === 0) return;
+    this.count -= gone.length;
+    this.recent.remove(new Set(gone));
+  }
+
+  /** One bounded batch of the oldest pending broadcast: one Directory page, then one call per inbox. */
+  private async fanOut(): Promise<void> {
+    const job = this.store.nextFanout();
+    if (!job) return;
+    const delivery = JSON.parse(job.delivery) as Delivery;
+    const page = await directoryStub(this.env).namesAfter(job.cursor, this.limits.fanoutBatch);
+    const sender = nameKey(delivery.envelope.from);
+    const targets = page.keys.filter((key) => key !== sender);
+    const results = await Promise.allSettled(targets.map((key) => inboxStub(this.env, key).deliver(delivery)));
+    // Deliveries are idempotent by id, so a failed batch is simply repeated.
+    if (results.some((r) => r.status === "rejected")) throw new Error("a fan-out delivery failed");
+    this.store.advanceFanout(job.id, page.keys.at(-1) ?? job.cursor, page.done);
+  }
+
+  // ---- Presence and admin views ----
+
+  private async session(keyHash: string): Promise<Failure | null> {
+    if (this.config === null || this.config.keyHash !== keyHash) return failure("UNAUTHORIZED");
+    const now = Date.now();
+    this.lastSeen = now;
+    if (this.presenceDueAt === null) {
+      // At once when the last push is over an interval old, else at the end of the interval.
+      this.presenceDueAt = Math.max(now, this.presencePushedAt + this.limits.presencePushS * 1000);
+      await this.armAlarm(this.presenceDueAt);
+    }
+    return null;
+  }
+
+  private async pushPresence(now: number): Promise<void> {
+    this.presenceDueAt = null;
+    if (this.config === null || this.lastSeen === null) return;
+    this.presencePushedAt = now;
+    await directoryStub(this.env).recordPresence(nameKey(this.config.name), this.lastSeen);
+  }
+
+  private async collectForFeed(message: StoredMessage, envelope: Delivery["envelope"]): Promise<void> {
+    const item: FeedItem = {
+      id: message.id,
+      from: envelope.from,
+      to: this.config!.name,
+      ts: isoTime(message.ts),
+      type: envelope.type,
+      topic: message.topic,
+      encrypted: envelope.encrypted,
+      bytes: message.json.length,
+    };
+    if (!envelope.encrypted) item.preview = preview(envelope.payload);
+    this.feed.add(item, message.ts);
+    if (this.feedDueAt === null) {
+      this.feedDueAt = Date.now() + this.limits.feedFlushMs;
+      await this.armAlarm(this.feedDueAt);
+    }
+  }
+
+  private async flushFeed(): Promise<void> {
+    this.feedDueAt = null;
+    if (this.feed.size === 0) return;
+    await feedStub(this.env).record(this.feed.take());
+  }
+
+  private page(query: MessageQuery, now: number): PageResult {
+    if (!this.warm) {
+      const newest = this.store.newest(WARM_MESSAGES, now);
+      this.recent.load(newest, newest.length < WARM_MESSAGES);
+      this.warm = true;
+    }
+    const rows = this.recent.query(query, now) ?? this.store.query(query, now);
+    const page = rows.slice(0, query.limit);
+    const times = page.map((m) => m.ts);
+    return {
+      messages: page.map((m) => m.json),
+      hasMore: rows.length > query.limit,
+      oldestTs: times.length ? Math.min(...times) : null,
+      newestTs: times.length ? Math.max(...times) : null,
+    };
+  }
+
+  private bucket(kind: SendKind): Bucket {
+    const saved = this.store.getState(`bucket:${kind}`);
+    const capacity = kind === "message" ? this.limits.rateLimitPerMin : this.limits.broadcastPerHour;
+    return saved === null ? fullBucket(capacity, Date.now()) : (JSON.parse(saved) as Bucket);
+  }
+
+  private saveBucket(kind: SendKind, bucket: Bucket): void {
+    this.store.setState(`bucket:${kind}`, JSON.stringify(bucket));
+  }
+}
+
+/** At most 200 characters of a plaintext payload, for the admin feed. */
+function preview(payload: Envelope["payload"]): string {
+  const text = typeof payload === "string" ? payload : typeof payload.text === "string" ? payload.text : JSON.stringify(payload);
+  return text.length <= 200 ? text : Array.from(text).slice(0, 200).join("");
+}
+
+export function inboxStub(env: Env, name: string): DurableObjectStub<InboxObject> {
+  return env.INBOX.getByName(nameKey(name));
+}

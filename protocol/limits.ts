@@ -1,0 +1,109 @@
+// Every limit and duration of the relay, with the spec's defaults, each overridable by the
+// environment variable of the same name (SPEC §8). Read once per isolate or object.
+
+export interface Limits {
+  maxBodyBytes: number;
+  defaultTtlS: number;
+  minTtlS: number;
+  maxTtlS: number;
+  pageDefault: number;
+  pageMax: number;
+  auditPageMax: number;
+  longpollMaxS: number;
+  multicastMax: number;
+  rateLimitPerMin: number;
+  rateWindowS: number;
+  broadcastPerHour: number;
+  broadcastWindowS: number;
+  inboxMax: number;
+  webhookTimeoutMs: number;
+  webhookRetryHorizonS: number;
+  webhookRetryBaseMs: number;
+  webhookRetryMaxMs: number;
+  webhookSecretOverlapS: number;
+  onlineThresholdS: number;
+  presencePushS: number;
+  feedFlushMs: number;
+  feedBatchMax: number;
+  auditRetentionS: number;
+  fanoutBatch: number;
+  allowPrivateWebhooks: boolean;
+  corsOrigin: string;
+}
+
+type NumericLimit = { [K in keyof Limits]: Limits[K] extends number ? K : never }[keyof Limits];
+
+const NUMERIC: Record<NumericLimit, [variable: string, fallback: number]> = {
+  maxBodyBytes: ["MAX_BODY_BYTES", 64 * 1024],
+  defaultTtlS: ["DEFAULT_TTL_S", 30 * 86400],
+  minTtlS: ["MIN_TTL_S", 60],
+  maxTtlS: ["MAX_TTL_S", 90 * 86400],
+  pageDefault: ["PAGE_DEFAULT", 50],
+  pageMax: ["PAGE_MAX", 100],
+  auditPageMax: ["AUDIT_PAGE_MAX", 200],
+  longpollMaxS: ["LONGPOLL_MAX_S", 30],
+  multicastMax: ["MULTICAST_MAX", 100],
+  rateLimitPerMin: ["RATE_LIMIT_PER_MIN", 30],
+  rateWindowS: ["RATE_WINDOW_S", 60],
+  broadcastPerHour: ["BROADCAST_PER_HOUR", 10],
+  broadcastWindowS: ["BROADCAST_WINDOW_S", 3600],
+  inboxMax: ["INBOX_MAX", 10_000],
+  webhookTimeoutMs: ["WEBHOOK_TIMEOUT_MS", 10_000],
+  webhookRetryHorizonS: ["WEBHOOK_RETRY_HORIZON_S", 86400],
+  webhookRetryBaseMs: ["WEBHOOK_RETRY_BASE_MS", 2_000],
+  webhookRetryMaxMs: ["WEBHOOK_RETRY_MAX_MS", 3600_000],
+  webhookSecretOverlapS: ["WEBHOOK_SECRET_OVERLAP_S", 86400],
+  onlineThresholdS: ["ONLINE_THRESHOLD_S", 300],
+  presencePushS: ["PRESENCE_PUSH_S", 60],
+  feedFlushMs: ["FEED_FLUSH_MS", 2_000],
+  feedBatchMax: ["FEED_BATCH_MAX", 100],
+  auditRetentionS: ["AUDIT_RETENTION_S", 30 * 86400],
+  fanoutBatch: ["FANOUT_BATCH", 40],
+};
+
+const warned = new Set<string>();
+
+function warnOnce(variable: string, raw: unknown, fallback: number | boolean): void {
+  if (warned.has(variable)) return;
+  warned.add(variable);
+  console.warn(`clawtalk: ignoring ${variable}=${JSON.stringify(raw)}; using ${fallback}`);
+}
+
+function readNumber(env: Record<string, unknown>, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (Number.isFinite(value) && value > 0) return value;
+  warnOnce(variable, raw, fallback);
+  return fallback;
+}
+
+function readBoolean(env: Record<string, unknown>, variable: string, fallback: boolean): boolean {
+  const raw = env[variable];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  if (raw === true || raw === "true" || raw === "1") return true;
+  if (raw === false || raw === "false" || raw === "0") return false;
+  warnOnce(variable, raw, fallback);
+  return fallback;
+}
+
+/** Limits from an environment object (Worker `env`, or `process.env` in tools). */
+export function readLimits(env: object): Limits {
+  const vars = env as Record<string, unknown>;
+  const numbers = Object.fromEntries(
+    Object.entries(NUMERIC).map(([key, [variable, fallback]]) => [key, readNumber(vars, variable, fallback)]),
+  ) as Record<NumericLimit, number>;
+  const origin = vars.CORS_ORIGIN;
+  return {
+    ...numbers,
+    allowPrivateWebhooks: readBoolean(vars, "ALLOW_PRIVATE_WEBHOOKS", false),
+    corsOrigin: typeof origin === "string" && origin !== "" ? origin : "*",
+  };
+}
+
+/** The environment variable behind each numeric limit, for docs and the start script. */
+export const LIMIT_VARIABLES: readonly string[] = [
+  ...Object.values(NUMERIC).map(([variable]) => variable),
+  "ALLOW_PRIVATE_WEBHOOKS",
+  "CORS_ORIGIN",
+];

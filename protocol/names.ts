@@ -1,0 +1,23 @@
+// Names and topics (SPEC §3, §4): the grammar every part of ClawTalk agrees on.
+
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{2,32}$/;
+export const TOPIC_PATTERN = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
+/** Words that may not be agent names: they mean something in `to` or in paths. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["broadcast", "me", "admin"]);
+
+/** Names are unique case-insensitively; this is the form used as a key everywhere. */
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+export function isValidName(name: string): boolean {
+  return NAME_PATTERN.test(name) && !RESERVED_NAMES.has(nameKey(name));
+}
+
+export function isValidTopic(topic: string): boolean {
+  return TOPIC_PATTERN.test(topic);
+}
+
+export const API_KEY_PREFIX = "ct_";
+export const WEBHOOK_SECRET_PREFIX = "whsec_";

@@ -1,0 +1,95 @@
+// Helpers for tests that run inside workerd: requests go through the real Worker
+// (`exports.default.fetch`) to the real Durable Objects, exactly as over HTTP.
+
+import { exports } from "cloudflare:workers";
+
+export const ADMIN_KEY = "test-admin-key-0123456789";
+export const BASE = "http://relay.test";
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface CallOptions {
+  key?: string | null;
+  /** A JSON value to send as the body. */
+  json?: unknown;
+  /** A raw body, sent as is. */
+  raw?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
+  const headers = new Headers(options.headers);
+  if (options.key) headers.set("Authorization", `Bearer ${options.key}`);
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  } else if (options.raw !== undefined) {
+    body = options.raw;
+  }
+  const response = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+let counter = 0;
+
+/** A name no other test uses (names are global to the relay under test). */
+export function uniqueName(prefix = "agent"): string {
+  counter++;
+  const suffix = `${Date.now().toString(36).slice(-4)}${Math.random().toString(36).slice(2, 6)}${counter}`;
+  return `${prefix.slice(0, 16)}_${suffix}`.slice(0, 32);
+}
+
+export interface TestAgent {
+  name: string;
+  apiKey: string;
+  webhookSecret: string;
+}
+
+export async function register(prefix = "agent", fields: Record<string, unknown> = {}): Promise<TestAgent> {
+  const name = uniqueName(prefix);
+  const reply = await call("POST", "/agents", { key: ADMIN_KEY, json: { name, ...fields } });
+  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
+  return reply.body as TestAgent;
+}
+
+/** A minimal valid plaintext send body. */
+export function textMessage(to: unknown, payload: unknown = "hello", extra: Record<string, unknown> = {}) {
+  return { to, type: "notification", encrypted: false, payload, ...extra };
+}
+
+export async function send(from: TestAgent, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return call("POST", "/messages", { key: from.apiKey, json: body, headers });
+}
+
+export async function inbox(agent: TestAgent, query = ""): Promise<Reply> {
+  return call("GET", `/messages${query ? `?${query}` : ""}`, { key: agent.apiKey });
+}
+
+/** Waits until `check` returns a truthy value, polling; fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Base64 of n bytes of a pattern, for keys, nonces and signatures in tests. */
+export function base64Bytes(n: number, fill = 7): string {
+  return btoa(String.fromCharCode(...new Uint8Array(n).fill(fill)));
+}

@@ -1,0 +1,69 @@
+// Request bodies: at most MAX_BODY_BYTES bytes (counted as bytes, whatever Content-Length
+// claims), UTF-8, JSON whatever the Content-Type says (curl -d sends a form type), and nested
+// no deeper than MAX_DEPTH, so later recursion (hashing, serializing) cannot overflow the stack.
+
+import { RelayError } from "../protocol/errors.js";
+
+const MAX_DEPTH = 32;
+
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const bytes = await readLimited(request, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new RelayError("BAD_REQUEST", "Body is not valid UTF-8.");
+  }
+  if (text.trim() === "") throw new RelayError("BAD_REQUEST", "Body is empty; expected a JSON object.");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? ` (${error.message})` : "";
+    throw new RelayError("BAD_REQUEST", `Body is not valid JSON${detail}.`);
+  }
+  if (depthExceeds(value, MAX_DEPTH)) throw new RelayError("BAD_REQUEST", `Body is nested deeper than ${MAX_DEPTH} levels.`);
+  return value;
+}
+
+async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (request.body === null) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function tooLarge(maxBytes: number): RelayError {
+  return new RelayError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes.`);
+}
+
+/** Iterative, so hostile nesting cannot overflow the stack while it is measured. */
+function depthExceeds(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth > max) return true;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
+}

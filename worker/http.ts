@@ -1,0 +1,40 @@
+// Responses: JSON bodies, the one error renderer, and the headers every response carries
+// (CORS, Cache-Control: no-store, X-Request-Id).
+
+import { ERRORS, RelayError, type ErrorBody } from "../protocol/errors.js";
+import type { Limits } from "../protocol/limits.js";
+
+export const ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
+export const ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key";
+
+export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** The only place error JSON is built. A 500 says nothing but the request id. */
+export function errorResponse(error: unknown, requestId: string): Response {
+  if (!(error instanceof RelayError)) {
+    console.error(`request ${requestId} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : "unknown error"}`);
+    return json({ error: `Internal error (request ${requestId}).`, code: "INTERNAL_ERROR", requestId } satisfies ErrorBody, 500);
+  }
+  const body: ErrorBody = { error: error.message, code: error.code, ...error.extra };
+  const headers: Record<string, string> = { ...error.headers };
+  if (error.extra.retryAfter !== undefined) headers["Retry-After"] = String(error.extra.retryAfter);
+  return json(body, ERRORS[error.code].status, headers);
+}
+
+/** Adds the headers every response carries; copies the response when its headers are immutable. */
+export function finish(response: Response, requestId: string, limits: Limits): Response {
+  const out = new Response(response.body, response);
+  out.headers.set("Access-Control-Allow-Origin", limits.corsOrigin);
+  out.headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
+  out.headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+  out.headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+  if (limits.corsOrigin !== "*") out.headers.append("Vary", "Origin");
+  out.headers.set("Cache-Control", "no-store");
+  out.headers.set("X-Request-Id", requestId);
+  return out;
+}

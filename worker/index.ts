@@ -1,0 +1,58 @@
+// The front Worker: stateless. It authenticates, validates and routes; all state lives in the
+// Durable Objects exported below (one Inbox per agent, the Directory, the Feed, the Audit log).
+
+import { readLimits, type Limits } from "../protocol/limits.js";
+import { errorResponse, finish, json } from "./http.js";
+import { openApiDocument } from "./openapi.js";
+import { createRouter, type RouteTable } from "./router.js";
+import { agentRoutes } from "./routes/agents.js";
+import { auditRoutes } from "./routes/audit.js";
+import { inviteRoutes } from "./routes/invites.js";
+import { messageRoutes } from "./routes/messages.js";
+import { systemRoutes } from "./routes/system.js";
+
+export { AuditObject } from "../durable-objects/audit.js";
+export { DirectoryObject } from "../durable-objects/directory.js";
+export { FeedObject } from "../durable-objects/feed.js";
+export { InboxObject } from "../durable-objects/inbox.js";
+
+export const routes: RouteTable = {
+  ...systemRoutes,
+  ...agentRoutes,
+  ...inviteRoutes,
+  ...messageRoutes,
+  ...auditRoutes,
+  "/openapi.json": {
+    GET: {
+      summary: "This API, as OpenAPI 3.1",
+      access: "public",
+      async handle(c) {
+        return json(openApiDocument(routes, c.limits));
+      },
+    },
+  },
+};
+
+const dispatch = createRouter(routes);
+
+const limitsByEnv = new WeakMap<object, Limits>();
+
+function limitsOf(env: Env): Limits {
+  let limits = limitsByEnv.get(env);
+  if (!limits) limitsByEnv.set(env, (limits = readLimits(env)));
+  return limits;
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    const limits = limitsOf(env);
+    const requestId = crypto.randomUUID();
+    let response: Response;
+    try {
+      response = request.method === "OPTIONS" ? new Response(null, { status: 204 }) : await dispatch(request, env, ctx, limits, requestId);
+    } catch (error) {
+      response = errorResponse(error, requestId);
+    }
+    return finish(response, requestId, limits);
+  },
+} satisfies ExportedHandler<Env>;

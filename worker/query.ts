@@ -1,0 +1,63 @@
+// Query strings: each parameter turned into a typed value or a 400 naming it (SPEC §4.2).
+
+import { RelayError } from "../protocol/errors.js";
+import type { Limits } from "../protocol/limits.js";
+import { NAME_PATTERN, TOPIC_PATTERN, nameKey } from "../protocol/names.js";
+import { parseIsoTime } from "../protocol/time.js";
+import type { MessageQuery } from "../durable-objects/inbox-store.js";
+
+const bad = (message: string) => new RelayError("BAD_REQUEST", message);
+
+export function timeParam(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  const ms = parseIsoTime(raw);
+  if (ms === null) throw bad(`${name}: expected an ISO-8601 timestamp such as 2026-01-31T12:00:00.000Z.`);
+  return ms;
+}
+
+/** 1..max; larger is clamped to max; missing is the default. */
+export function limitParam(params: URLSearchParams, fallback: number, max: number): number {
+  const raw = params.get("limit");
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw bad(`limit: expected a whole number from 1 to ${max}.`);
+  const n = Number(raw);
+  if (n < 1) throw bad(`limit: expected a whole number from 1 to ${max}.`);
+  return Math.min(n, max);
+}
+
+export function topicParam(params: URLSearchParams): string | undefined {
+  const raw = params.get("topic");
+  if (raw === null) return undefined;
+  if (!TOPIC_PATTERN.test(raw)) throw bad("topic: expected 1-64 characters of A-Z a-z 0-9 _ . : / -.");
+  return raw;
+}
+
+export function nameParam(params: URLSearchParams, name: string): string | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  if (!NAME_PATTERN.test(raw)) throw bad(`${name}: expected an agent name (2-32 characters of A-Z a-z 0-9 _ -).`);
+  return nameKey(raw);
+}
+
+/** The query of GET /messages, plus `wait` (seconds, clamped to LONGPOLL_MAX_S). */
+export function messageQuery(params: URLSearchParams, limits: Limits): MessageQuery & { wait: number } {
+  const sort = params.get("sort") ?? "desc";
+  if (sort !== "asc" && sort !== "desc") throw bad('sort: expected "asc" or "desc".');
+  const after = timeParam(params, "after") ?? timeParam(params, "since");
+  const before = timeParam(params, "before");
+  const rawWait = params.get("wait");
+  let wait = 0;
+  if (rawWait !== null) {
+    if (!/^\d+(\.\d+)?$/.test(rawWait.trim())) throw bad(`wait: expected a number of seconds from 0 to ${limits.longpollMaxS}.`);
+    wait = Math.min(Number(rawWait), limits.longpollMaxS);
+  }
+  const query: MessageQuery & { wait: number } = { sort, limit: limitParam(params, limits.pageDefault, limits.pageMax), wait };
+  if (after !== undefined) query.after = after;
+  if (before !== undefined) query.before = before;
+  const topic = topicParam(params);
+  if (topic !== undefined) query.topic = topic;
+  const from = nameParam(params, "from");
+  if (from !== undefined) query.from = from;
+  return query;
+}

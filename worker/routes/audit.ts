@@ -1,0 +1,75 @@
+// The audit log (SPEC §4.5): agents post entries about their own messages; the admin reads and
+// clears them. The relay keeps the payload's SHA-256, never the payload.
+
+import { canonicalJson } from "../../protocol/canonical.js";
+import { sha256Hex } from "../../protocol/digest.js";
+import { RelayError } from "../../protocol/errors.js";
+import { nameKey } from "../../protocol/names.js";
+import { auditStub, type AuditQuery } from "../../durable-objects/audit.js";
+import { json } from "../http.js";
+import { limitParam, nameParam, timeParam, topicParam } from "../query.js";
+import { agentCaller, type RouteTable } from "../router.js";
+import { parseAudit } from "../schemas.js";
+
+export const auditRoutes: RouteTable = {
+  "/audit": {
+    POST: {
+      summary: "Log an audit entry about a message the caller sent or received",
+      access: "agent",
+      body: true,
+      async handle(c) {
+        const caller = agentCaller(c);
+        const entry = parseAudit(c.limits, c.body);
+        const me = nameKey(caller.name);
+        const recipients = (Array.isArray(entry.to) ? entry.to : [entry.to]).map(nameKey);
+        if (entry.direction === "sent" && nameKey(entry.from) !== me) {
+          throw new RelayError("FORBIDDEN", "For a sent message, `from` must be the caller.");
+        }
+        if (entry.direction === "received" && !recipients.includes(me) && !recipients.includes("broadcast")) {
+          throw new RelayError("FORBIDDEN", "For a received message, the caller must be among `to`.");
+        }
+        const payload = typeof entry.payload === "string" ? entry.payload : canonicalJson(entry.payload);
+        const stored = await auditStub(c.env).append({
+          messageId: entry.messageId,
+          direction: entry.direction,
+          from: entry.from,
+          to: entry.to,
+          topic: entry.topic ?? null,
+          correlationId: entry.correlationId ?? null,
+          payloadSha256: await sha256Hex(payload),
+          ts: entry.ts,
+          loggedBy: caller.name,
+        });
+        return json(stored, 201);
+      },
+    },
+    GET: {
+      summary: "Read audit entries, newest first (since, before, from, to, topic, limit <= 200)",
+      access: "admin",
+      async handle(c) {
+        const params = c.url.searchParams;
+        const query: AuditQuery = { limit: limitParam(params, c.limits.pageDefault, c.limits.auditPageMax) };
+        const since = timeParam(params, "since");
+        const before = timeParam(params, "before");
+        const from = nameParam(params, "from");
+        const to = nameParam(params, "to");
+        const topic = topicParam(params);
+        if (since !== undefined) query.since = since;
+        if (before !== undefined) query.before = before;
+        if (from !== undefined) query.from = from;
+        if (to !== undefined) query.to = to;
+        if (topic !== undefined) query.topic = topic;
+        return json(await auditStub(c.env).query(query));
+      },
+    },
+    DELETE: {
+      summary: "Delete audit entries logged before `before` (required)",
+      access: "admin",
+      async handle(c) {
+        const before = timeParam(c.url.searchParams, "before");
+        if (before === undefined) throw new RelayError("BAD_REQUEST", "before: required, an ISO-8601 timestamp.");
+        return json({ deleted: await auditStub(c.env).clear(before) });
+      },
+    },
+  },
+};
