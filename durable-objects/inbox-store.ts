@@ -102,6 +102,17 @@ export const EXPIRY_BATCH = 500;
 
 type Row = Record<string, SqlStorageValue>;
 
+/** Whether a message matches a query's filters: the in-memory twin of messageFilter. */
+export function matchesQuery(m: StoredMessage, q: MessageQuery, now: number): boolean {
+  return (
+    m.expiresAt > now &&
+    (q.after === undefined || m.ts > q.after) &&
+    (q.before === undefined || m.ts < q.before) &&
+    (q.topic === undefined || m.topic === q.topic) &&
+    (q.from === undefined || m.sender === q.from)
+  );
+}
+
 /** The WHERE conditions and order of a message query, over columns `ts`, `topic`, `sender`. */
 export function messageFilter(q: MessageQuery): { sql: string; args: SqlStorageValue[]; order: "ASC" | "DESC" } {
   const conditions = ["1 = 1"];

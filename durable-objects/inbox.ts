@@ -19,9 +19,9 @@ import { isoTime } from "../protocol/time.js";
 import { directoryStub } from "./directory.js";
 import { FeedCollector } from "./feed-batch.js";
 import { feedStub } from "./feed.js";
-import { InboxStore, type KnownId, type MessageQuery, type StoredMessage } from "./inbox-store.js";
-import { fullBucket, refund, take, type Bucket } from "./rate-limit.js";
+import { InboxStore, matchesQuery, type KnownId, type MessageQuery, type StoredMessage } from "./inbox-store.js";
 import { RecentMessages } from "./recent-messages.js";
+import { SendAllowance } from "./send-allowance.js";
 
 /** What the Directory tells an inbox about its agent; pushed on every change of the record. */
 export interface AgentConfig {
@@ -63,7 +63,14 @@ export interface BroadcastRequest {
   expiresAt: number;
 }
 
-export type SendKind = "message" | "broadcast";
+/** A long-poll held in this inbox until a matching message arrives or its wait ends. */
+interface Waiter {
+  query: MessageQuery;
+  wake: () => void;
+}
+
+/** Long-polls held per inbox; a new one beyond this answers the oldest (empty) at once. */
+const MAX_WAITERS = 100;
 
 /** Newest messages read into memory when the inbox is first read after waking. */
 const WARM_MESSAGES = 200;
@@ -82,6 +89,8 @@ export class InboxObject extends DurableObject<Env> {
   private presencePushedAt = 0;
   private presenceDueAt: number | null = null;
   private alarmAt: number | null = null;
+  private readonly allowance: SendAllowance;
+  private readonly waiters = new Set<Waiter>();
   /** Set when an alarm task failed, so the next alarm retries it soon. */
   private retryAt: number | null = null;
 
@@ -90,6 +99,7 @@ export class InboxObject extends DurableObject<Env> {
     this.limits = readLimits(env);
     this.feed = new FeedCollector(this.limits.feedBatchMax);
     this.store = new InboxStore(ctx.storage.sql);
+    this.allowance = new SendAllowance(() => this.store, this.limits);
     const config = this.store.getState("config");
     this.config = config === null ? null : (JSON.parse(config) as AgentConfig);
     this.lastTs = Number(this.store.getState("last_ts") ?? 0);
@@ -121,6 +131,7 @@ export class InboxObject extends DurableObject<Env> {
     this.warm = false;
     this.feed = new FeedCollector(this.limits.feedBatchMax);
     this.feedDueAt = this.presenceDueAt = this.alarmAt = this.lastSeen = null;
+    for (const waiter of [...this.waiters]) waiter.wake();
   }
 
   // ---- The agent's session: every authenticated request of this agent starts here ----
@@ -132,39 +143,20 @@ export class InboxObject extends DurableObject<Env> {
     return { name: this.config!.name, lastSeen: this.lastSeen! };
   }
 
-  /** Takes a send from the rate limit (and the broadcast limit for a broadcast). */
-  async admitSend(keyHash: string, kind: SendKind): Promise<{ name: string } | Failure> {
-    const denied = await this.session(keyHash);
-    return denied ?? this.admit(kind);
-  }
-
-  private admit(kind: SendKind): { name: string } | Failure {
-    const now = Date.now();
-    const message = take(this.bucket("message"), this.limits.rateLimitPerMin, this.limits.rateWindowS * 1000, now);
-    if (!message.ok) {
-      return failure("RATE_LIMITED", `Rate limit of ${this.limits.rateLimitPerMin} sends per ${this.limits.rateWindowS} s exceeded.`, {
-        retryAfter: message.retryAfterS,
-      });
-    }
-    if (kind === "broadcast") {
-      const broadcast = take(this.bucket("broadcast"), this.limits.broadcastPerHour, this.limits.broadcastWindowS * 1000, now);
-      if (!broadcast.ok) {
-        return failure("RATE_LIMITED", `Broadcast limit of ${this.limits.broadcastPerHour} per ${this.limits.broadcastWindowS} s exceeded.`, {
-          retryAfter: broadcast.retryAfterS,
-        });
-      }
-      this.saveBucket("broadcast", broadcast.bucket);
-    }
-    this.saveBucket("message", message.bucket);
-    return { name: this.config!.name };
-  }
-
-  /** Gives back what admitSend took, for a send that stored nothing (a rejected request counts nothing). */
-  async refundSend(kind: SendKind): Promise<void> {
-    const now = Date.now();
-    this.saveBucket("message", refund(this.bucket("message"), this.limits.rateLimitPerMin, this.limits.rateWindowS * 1000, now));
-    if (kind === "broadcast") {
-      this.saveBucket("broadcast", refund(this.bucket("broadcast"), this.limits.broadcastPerHour, this.limits.broadcastWindowS * 1000, now));
+  /**
+   * Sends one message from this agent: takes the send allowance, stores a copy in each
+   * recipient's inbox, and gives the allowance back when nothing new was stored.
+   */
+  async send(keyHash: string, copies: { name: string; delivery: Delivery }[]): Promise<DeliveryResult[] | Failure> {
+    const denied = (await this.session(keyHash)) ?? (await this.allowance.reserve("message"));
+    if (denied) return denied;
+    let stored = false;
+    try {
+      const results = await Promise.all(copies.map(({ name, delivery }) => inboxStub(this.env, name).deliver(delivery)));
+      stored = results.some((result) => result.status === "stored");
+      return results;
+    } finally {
+      this.allowance.settle("message", stored);
     }
   }
 
@@ -182,9 +174,10 @@ export class InboxObject extends DurableObject<Env> {
         ? { replay: true, known }
         : failure("CONFLICT", "A different message was already sent with this id or Idempotency-Key.");
     }
-    const admitted = this.admit("broadcast");
-    if ("fail" in admitted) return admitted;
-    const ts = Math.max(Date.now(), this.lastTs + 1);
+    const refused = await this.allowance.reserve("broadcast");
+    if (refused) return refused;
+    this.allowance.settle("broadcast", true);
+    const ts = Date.now();
     this.store.addFanout({
       id: delivery.envelope.id,
       idempotencyKey: delivery.idempotencyKey ?? null,
@@ -235,6 +228,7 @@ export class InboxObject extends DurableObject<Env> {
     this.lastTs = ts;
     this.count++;
     this.recent.add(message);
+    for (const waiter of this.waiters) if (matchesQuery(message, waiter.query, now)) waiter.wake();
     await this.collectForFeed(message, envelope);
     await this.armAlarm(message.expiresAt);
     return { status: "stored", id, ts };
@@ -242,9 +236,19 @@ export class InboxObject extends DurableObject<Env> {
 
   // ---- Reading the agent's own inbox ----
 
-  async list(keyHash: string, query: MessageQuery): Promise<PageResult | Failure> {
+  /**
+   * A page of the inbox. With `waitS` > 0 and nothing matching, the request is held here until a
+   * matching message is stored or the wait ends. Held requests are only promises in memory, so
+   * they never block sends or other reads of this inbox.
+   */
+  async list(keyHash: string, query: MessageQuery, waitS = 0): Promise<PageResult | Failure> {
     const denied = await this.session(keyHash);
     if (denied) return denied;
+    const page = this.page(query, Date.now());
+    if (page.messages.length > 0 || waitS <= 0) return page;
+    await this.waitForMatch(query, waitS * 1000);
+    if (this.config === null) return page; // removed while waiting
+    this.lastSeen = Date.now(); // a waiting agent is online
     return this.page(query, Date.now());
   }
 
@@ -271,6 +275,22 @@ export class InboxObject extends DurableObject<Env> {
     const denied = await this.session(keyHash);
     if (denied) return denied;
     return this.store.channels();
+  }
+
+  private waitForMatch(query: MessageQuery, ms: number): Promise<void> {
+    if (this.waiters.size >= MAX_WAITERS) this.waiters.values().next().value!.wake();
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        query,
+        wake: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.wake, ms);
+      this.waiters.add(waiter);
+    });
   }
 
   // ---- Alarm: expiry, fan-out, presence and feed pushes ----
@@ -396,16 +416,6 @@ export class InboxObject extends DurableObject<Env> {
       oldestTs: times.length ? Math.min(...times) : null,
       newestTs: times.length ? Math.max(...times) : null,
     };
-  }
-
-  private bucket(kind: SendKind): Bucket {
-    const saved = this.store.getState(`bucket:${kind}`);
-    const capacity = kind === "message" ? this.limits.rateLimitPerMin : this.limits.broadcastPerHour;
-    return saved === null ? fullBucket(capacity, Date.now()) : (JSON.parse(saved) as Bucket);
-  }
-
-  private saveBucket(kind: SendKind, bucket: Bucket): void {
-    this.store.setState(`bucket:${kind}`, JSON.stringify(bucket));
   }
 }
 

@@ -4,7 +4,7 @@
 // Invariant: every stored message with ts >= floor is in `items`. Anything older may exist only
 // in storage, so a query that could match below the floor answers null and goes to SQL.
 
-import type { MessageQuery, StoredMessage } from "./inbox-store.js";
+import { matchesQuery, type MessageQuery, type StoredMessage } from "./inbox-store.js";
 
 const MAX_ITEMS = 256;
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -52,12 +52,7 @@ export class RecentMessages {
 
   /** Up to limit + 1 matches in order, or null when the answer may need older messages. */
   query(q: MessageQuery, now: number): StoredMessage[] | null {
-    const matches = (m: StoredMessage): boolean =>
-      m.expiresAt > now &&
-      (q.after === undefined || m.ts > q.after) &&
-      (q.before === undefined || m.ts < q.before) &&
-      (q.topic === undefined || m.topic === q.topic) &&
-      (q.from === undefined || m.sender === q.from);
+    const matches = (m: StoredMessage): boolean => matchesQuery(m, q, now);
     // All candidates are in memory when none can lie below the floor.
     const covered = q.after !== undefined && q.after >= this.floor - 1;
     const complete = this.floor === Number.NEGATIVE_INFINITY;

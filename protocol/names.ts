@@ -3,8 +3,11 @@
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{2,32}$/;
 export const TOPIC_PATTERN = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
-/** Words that may not be agent names: they mean something in `to` or in paths. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(["broadcast", "me", "admin"]);
+/**
+ * Words that may not be agent names: they mean something in `to` or in paths (and `__proto__`
+ * is not a safe key for the objects that map names to values).
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["broadcast", "me", "admin", "__proto__"]);
 
 /** Names are unique case-insensitively; this is the form used as a key everywhere. */
 export function nameKey(name: string): string {

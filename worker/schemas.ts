@@ -27,7 +27,7 @@ function optional<T extends z.ZodType>(schema: T) {
 const agentName = z
   .string()
   .regex(NAME_PATTERN, "expected 2-32 characters of A-Z a-z 0-9 _ -")
-  .refine((name) => !RESERVED_NAMES.has(nameKey(name)), "is a reserved word (broadcast, me, admin)");
+  .refine((name) => !RESERVED_NAMES.has(nameKey(name)), "is a reserved word (broadcast, me, admin, __proto__)");
 
 const topic = z.string().regex(TOPIC_PATTERN, "expected 1-64 characters of A-Z a-z 0-9 _ . : / -");
 
@@ -71,7 +71,12 @@ function sendSchema(limits: Limits) {
       type: z.enum(["request", "response", "notification"], { error: `expected one of ${MESSAGE_TYPES.join(", ")}` }),
       encrypted: z.boolean(),
       payload: optional(z.union([z.string(), jsonObject], { error: "expected a string or a JSON object" })),
-      payloads: optional(z.record(z.string(), sealedPart)),
+      payloads: optional(
+        // zod's record silently skips a `__proto__` key; refuse it here so no entry goes unseen.
+        z
+          .custom<object>((v) => typeof v !== "object" || v === null || !Object.hasOwn(v, "__proto__"), '"__proto__" is not a recipient')
+          .pipe(z.record(z.string(), sealedPart)),
+      ),
       topic: optional(topic),
       correlationId: optional(shortText(256)),
       replyTo: optional(messageId),
@@ -103,8 +108,9 @@ function sendSchema(limits: Limits) {
         }
         if (Array.isArray(body.to)) {
           const wanted = new Set(body.to.map(nameKey));
-          const given = Object.keys(body.payloads).map(nameKey);
-          if (given.length !== wanted.size || !given.every((key) => wanted.has(key))) {
+          const given = new Set(Object.keys(body.payloads).map(nameKey));
+          const count = Object.keys(body.payloads).length;
+          if (count !== wanted.size || given.size !== count || ![...given].every((key) => wanted.has(key))) {
             issue("payloads", "needs exactly one entry per recipient in `to`");
           }
         }

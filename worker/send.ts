@@ -50,18 +50,11 @@ export async function send(c: RouteContext): Promise<Response> {
       names: unknown,
     });
   }
-  unwrap(await sender.admitSend(caller.keyHash, "message"));
-
   const names = targets.map((name) => known.get(nameKey(name))!);
-  const results = await Promise.all(
-    names.map((name) => {
-      const delivery: Delivery = { envelope: envelopeFor(body, base.id, caller.name, name), ...base };
-      return inboxStub(c.env, name).deliver(delivery);
-    }),
-  );
-  const stored = results.some((r) => r.status === "stored");
-  // A request that stored nothing new counts nothing against the rate limit.
-  if (!stored) await sender.refundSend("message");
+  const copies = names.map((name) => ({ name, delivery: { envelope: envelopeFor(body, base.id, caller.name, name), ...base } }));
+  // The sender's inbox takes the rate limit and stores the copies, so it knows whether the
+  // request stored anything (a rejected request counts nothing).
+  const results = unwrap(await sender.send(caller.keyHash, copies));
   return answer(names, results, Array.isArray(body.to));
 }
 
@@ -69,8 +62,9 @@ export async function send(c: RouteContext): Promise<Response> {
 function envelopeFor(body: SendRequest, id: string, from: string, recipient?: string): Delivery["envelope"] {
   const { payloads, id: _id, to, ...fields } = body;
   const envelope: Delivery["envelope"] = { id, from, to, ...fields, payload: body.payload ?? "" };
-  if (payloads !== undefined && recipient !== undefined) {
-    const part = Object.entries(payloads).find(([name]) => nameKey(name) === nameKey(recipient))![1];
+  // Validation guarantees exactly one `payloads` entry per recipient (names compared case-insensitively).
+  const part = payloads && recipient && Object.entries(payloads).find(([name]) => nameKey(name) === nameKey(recipient))?.[1];
+  if (part) {
     envelope.payload = part.payload;
     envelope.nonce = part.nonce;
     if (part.signature !== undefined) envelope.signature = part.signature;

@@ -5,6 +5,7 @@ import { RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
 import { feedStub } from "../../durable-objects/feed.js";
 import { inboxStub } from "../../durable-objects/inbox.js";
+import type { MessageQuery } from "../../durable-objects/inbox-store.js";
 import { json } from "../http.js";
 import { messageQuery } from "../query.js";
 import { agentCaller, type RouteContext, type RouteTable } from "../router.js";
@@ -17,6 +18,21 @@ function pageFields(count: number, oldest: number | null, newest: number | null,
   return { count, cursor: oldestTs, oldestTs, newestTs: newest === null ? null : isoTime(newest), hasMore };
 }
 
+/**
+ * A long-poll cut short by a redeploy or restart of the inbox object answers an empty page; the
+ * client polls again (SPEC §4.2).
+ */
+async function listInbox(c: RouteContext, name: string, keyHash: string, query: MessageQuery & { wait: number }) {
+  const stub = inboxStub(c.env, name);
+  try {
+    return await stub.list(keyHash, query, query.wait);
+  } catch (error) {
+    const reset = error instanceof Error && ("durableObjectReset" in error || "retryable" in error);
+    if (query.wait > 0 && reset) return { messages: [], hasMore: false, oldestTs: null, newestTs: null };
+    throw error;
+  }
+}
+
 async function receive(c: RouteContext): Promise<Response> {
   const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller?.role === "admin") {
@@ -24,7 +40,7 @@ async function receive(c: RouteContext): Promise<Response> {
     return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore) });
   }
   const caller = agentCaller(c);
-  const page = unwrap(await inboxStub(c.env, caller.name).list(caller.keyHash, query));
+  const page = unwrap(await listInbox(c, caller.name, caller.keyHash, query));
   // Envelopes arrive as stored JSON; splice them in rather than parse and re-serialize.
   const fields = JSON.stringify(pageFields(page.messages.length, page.oldestTs, page.newestTs, page.hasMore)).slice(1);
   return new Response(`{"messages":[${page.messages.join(",")}],${fields}`, {

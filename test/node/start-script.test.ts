@@ -1,0 +1,229 @@
+// `npm start` (scripts/start.mjs → scripts/start.ts, SPEC §2 "Local mode", §8): one command runs a
+// relay on 127.0.0.1:$PORT with state on disk in $CLAWTALK_STATE_DIR, prints a development admin
+// key (generated once, kept in the state directory with mode 0600), passes limit variables from
+// its environment to the relay, stops cleanly on SIGTERM, and finds its state again next time.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
+
+const START_TIMEOUT_MS = 60_000;
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  adminKey: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+let stateDir = "";
+let port = 0;
+let base = "";
+const started: Started[] = [];
+
+/** `node scripts/start.mjs` in its own process group, with ADMIN_KEY unset. */
+async function startScript(extraEnv: Record<string, string>): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CLAWTALK_STATE_DIR: stateDir, ...extraEnv };
+  delete env.ADMIN_KEY;
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], {
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env,
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("exit", (code, signal) => done({ code, signal })),
+  );
+  const record: Started = { child, output: () => output, adminKey: "", exited };
+  started.push(record);
+
+  let running = true;
+  void exited.then(() => (running = false));
+  const until = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < until) {
+    if (!running) throw new Error(`npm start exited during start-up:\n${output}`);
+    const key = /Admin key \(development\): (\S+)/.exec(output)?.[1];
+    if (key) {
+      const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+      if (health?.ok) {
+        for (const p of relayProcesses()) relayGroups.add(p.pgid);
+        record.adminKey = key;
+        return record;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`npm start did not serve ${base}/health within ${START_TIMEOUT_MS} ms:\n${output}`);
+}
+
+async function call(method: string, path: string, key: string | null, json?: unknown): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (json !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/** Live (non-zombie) processes whose command line contains every one of `parts`. */
+function livingProcesses(...parts: string[]): { pid: number; pgid: number; command: string }[] {
+  const found: { pid: number; pgid: number; command: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
+      if (!parts.every((part) => command.includes(part))) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") continue;
+      found.push({ pid: Number(entry), pgid: Number(fields[2]), command });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/** wrangler and workerd started for this test's port (wrangler runs in a process group of its own). */
+function relayProcesses() {
+  return [...livingProcesses("wrangler", "--persist-to", stateDir), ...livingProcesses("workerd", `127.0.0.1:${port}`)];
+}
+
+/** Process groups of the relays this file started (wrangler's group holds every workerd it runs). */
+const relayGroups = new Set<number>();
+
+function processesOfRelayGroups() {
+  // Only our toolchain's binaries count (guards against a process group id reused by someone else).
+  return livingProcesses(join(PROJECT_ROOT, "node_modules")).filter((p) => relayGroups.has(p.pgid));
+}
+
+async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+const uniqueName = (prefix: string) => `${prefix}_${randomBytes(6).toString("hex")}`;
+const textMessage = (to: string, payload: string) => ({ to, type: "notification", encrypted: false, payload });
+
+let recipient = { name: "", apiKey: "" };
+let sender = { name: "", apiKey: "" };
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-start-"));
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  // The start scripts' groups, then wrangler's own group (start.ts spawns it detached), by id.
+  for (const run of started) {
+    if (run.child.pid === undefined) continue;
+    signalGroup(run.child.pid, "SIGTERM");
+    const done = await Promise.race([run.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    if (!done) signalGroup(run.child.pid, "SIGKILL");
+  }
+  for (const leftover of relayProcesses()) relayGroups.add(leftover.pgid);
+  for (const pgid of new Set(processesOfRelayGroups().map((p) => p.pgid))) signalGroup(pgid, "SIGKILL");
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+}, 60_000);
+
+describe("npm start: a local relay with on-disk state and a development admin key", () => {
+  test("it prints an admin key that works on admin routes and stores it in <state>/admin-key with mode 0600", async () => {
+    const run = await startScript({ RATE_LIMIT_PER_MIN: "2" });
+    expect(run.adminKey).toMatch(/^adm_[A-Za-z0-9_-]{20,}$/);
+    expect(run.output()).toContain(base);
+
+    const file = join(stateDir, "admin-key");
+    expect(readFileSync(file, "utf8").trim()).toBe(run.adminKey);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const name = uniqueName("start_rcpt");
+    const created = await call("POST", "/agents", run.adminKey, { name });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.name).toBe(name);
+    expect(created.body.apiKey).toMatch(/^ct_/);
+    recipient = { name, apiKey: created.body.apiKey };
+
+    const wrongKey = await call("POST", "/agents", `${run.adminKey}x`, { name: uniqueName("start_x") });
+    expect(wrongKey.status).toBe(401);
+    expect(wrongKey.body.code).toBe("UNAUTHORIZED");
+  });
+
+  test("a limit variable in its environment reaches the relay (RATE_LIMIT_PER_MIN=2: the third send in a row is 429)", async () => {
+    const admin = started[0]!.adminKey;
+    const created = await call("POST", "/agents", admin, { name: uniqueName("start_sndr") });
+    expect(created.status, created.text).toBe(201);
+    sender = { name: created.body.name, apiKey: created.body.apiKey };
+
+    const first = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "one"));
+    const second = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "two"));
+    const third = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "three"));
+    expect([first.status, second.status, third.status]).toEqual([201, 201, 429]);
+    expect(third.body.code).toBe("RATE_LIMITED");
+    expect(Number(third.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+  });
+
+  test("SIGTERM to the start process stops the relay and leaves no workerd serving the port", async () => {
+    const run = started[0]!;
+    expect(livingProcesses("workerd", `127.0.0.1:${port}`).length).toBeGreaterThan(0);
+    process.kill(run.child.pid!, "SIGTERM");
+    const exit = await Promise.race([run.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    expect(exit, "npm start exits within 20 s of SIGTERM").not.toBeNull();
+    expect(exit!.code).toBe(0);
+
+    expect(relayGroups.size).toBeGreaterThan(0);
+    await eventually(() => relayProcesses().length === 0 && processesOfRelayGroups().length === 0, 10_000, "wrangler and workerd to exit");
+    await expect(fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+  });
+
+  test("a second start on the same state directory prints the same admin key and still has the agents and messages", async () => {
+    const first = started[0]!;
+    const run = await startScript({});
+    expect(run.adminKey).toBe(first.adminKey);
+
+    const record = await call("GET", `/agents/${recipient.name}`, run.adminKey);
+    expect(record.status, record.text).toBe(200);
+    expect(record.body.name).toBe(recipient.name);
+
+    // The agent's key still works, and the two messages sent before the restart are there.
+    const inbox = await call("GET", "/messages?sort=asc", recipient.apiKey);
+    expect(inbox.status, inbox.text).toBe(200);
+    expect(inbox.body.messages.map((m: { payload: unknown }) => m.payload)).toEqual(["one", "two"]);
+  });
+});
