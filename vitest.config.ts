@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export const TEST_ADMIN_KEY = "test-admin-key-0123456789";
 
 /** A workers project: tests run inside workerd, against the real Worker and Durable Objects. */
-function workersProject(name: string, include: string, vars: Record<string, string>) {
+function workersProject(name: string, include: string, vars: Record<string, string>, globalSetup?: string) {
   return {
     plugins: [
       cloudflareTest({
@@ -12,7 +12,7 @@ function workersProject(name: string, include: string, vars: Record<string, stri
         miniflare: { bindings: { ADMIN_KEY: TEST_ADMIN_KEY, ALLOW_PRIVATE_WEBHOOKS: "true", ...vars } },
       }),
     ],
-    test: { name, include: [include], testTimeout: 30_000 },
+    test: { name, include: [include], testTimeout: 30_000, ...(globalSetup ? { globalSetup: [globalSetup] } : {}) },
   };
 }
 
@@ -31,7 +31,26 @@ export default defineConfig({
         PAGE_DEFAULT: "4",
         MULTICAST_MAX: "3",
         MAX_BODY_BYTES: "2048",
+        // The production setting, so webhook URL checks are tested as deployed.
+        ALLOW_PRIVATE_WEBHOOKS: "false",
       }),
+      // Broadcasts reach every agent of the relay under test, so they get a relay of their own.
+      workersProject("broadcast", "test/broadcast/**/*.test.ts", { RATE_LIMIT_PER_MIN: "100000", BROADCAST_PER_HOUR: "2" }),
+      // Webhooks against a real receiver on 127.0.0.1 (globalSetup), with retries in milliseconds.
+      workersProject(
+        "delivery",
+        "test/delivery/**/*.test.ts",
+        {
+          RATE_LIMIT_PER_MIN: "100000",
+          WEBHOOK_RETRY_BASE_MS: "100",
+          WEBHOOK_RETRY_MAX_MS: "400",
+          WEBHOOK_RETRY_HORIZON_S: "5",
+          WEBHOOK_TIMEOUT_MS: "1000",
+          FEED_FLUSH_MS: "200",
+          LONGPOLL_MAX_S: "5",
+        },
+        "./test/support/receiver-setup.ts",
+      ),
       // Node-side tests against a real `wrangler dev` process (crash recovery, clients, browser).
       { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 } },
     ],

@@ -227,7 +227,9 @@ export class DirectoryObject extends DurableObject<Env> {
       args.push(value);
     };
     let webhookSecret: string | undefined;
-    if (patch.webhookUrl !== undefined && patch.webhookUrl !== row.webhook_url) {
+    if (patch.webhookUrl !== undefined && patch.webhookUrl === row.webhook_url && row.webhook_disabled !== null) {
+      set("webhook_disabled", null); // setting the same URL again turns a disabled webhook back on
+    } else if (patch.webhookUrl !== undefined && patch.webhookUrl !== row.webhook_url) {
       set("webhook_url", patch.webhookUrl);
       set("webhook_disabled", null);
       if (patch.webhookUrl !== null) {
@@ -274,6 +276,14 @@ export class DirectoryObject extends DurableObject<Env> {
     );
     await this.pushConfig(key);
     return { webhookSecret, previousSecretValidUntil: isoTime(until) };
+  }
+
+  /** The agent's endpoint answered 410 Gone: its webhook is off until a URL is set again. */
+  async disableWebhook(key: string, reason: string): Promise<void> {
+    const changed = this.sql
+      .exec("UPDATE agents SET webhook_disabled = ?, version = ? WHERE key = ? AND webhook_url IS NOT NULL RETURNING key", reason, this.nextVersion(), key)
+      .toArray();
+    if (changed.length > 0) await this.pushConfig(key);
   }
 
   /** Removes the agent, its key and its inbox. */

@@ -1,7 +1,7 @@
 // What an inbox collects for the admin views (feed, channels, throughput) between two pushes to
 // the Feed object. Items are sampled when traffic is high; counts stay exact.
 
-import type { FeedItem } from "../protocol/envelope.js";
+import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 
 export interface FeedBatch {
   items: FeedItem[];
@@ -11,6 +11,8 @@ export interface FeedBatch {
   topics: Record<string, { count: number; lastTs: number }>;
   /** Minute (epoch ms, floored) -> messages stored in it. */
   perMinute: Record<string, number>;
+  /** Webhook attempts (sampled like items). */
+  attempts: WebhookAttempt[];
 }
 
 export class FeedCollector {
@@ -36,6 +38,11 @@ export class FeedCollector {
     this.batch.perMinute[minute] = (this.batch.perMinute[minute] ?? 0) + 1;
   }
 
+  addAttempt(attempt: WebhookAttempt): void {
+    this.pending++;
+    if (this.batch.attempts.length < this.maxItems) this.batch.attempts.push(attempt);
+  }
+
   /** Hands over the batch and starts a new one. */
   take(): FeedBatch {
     const batch = this.batch;
@@ -46,5 +53,5 @@ export class FeedCollector {
 }
 
 function emptyBatch(): FeedBatch {
-  return { items: [], dropped: 0, topics: {}, perMinute: {} };
+  return { items: [], dropped: 0, topics: {}, perMinute: {}, attempts: [] };
 }

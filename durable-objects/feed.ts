@@ -4,7 +4,7 @@
 // metadata only: never an encrypted payload, at most a 200-character preview of a plaintext one.
 
 import { DurableObject } from "cloudflare:workers";
-import type { FeedItem } from "../protocol/envelope.js";
+import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
 import type { FeedBatch } from "./feed-batch.js";
@@ -32,6 +32,12 @@ CREATE TABLE IF NOT EXISTS channels (
   last_ts INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS channels_by_recency ON channels(last_ts);
+CREATE TABLE IF NOT EXISTS attempts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  attempt TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_time ON attempts(at);
 CREATE TABLE IF NOT EXISTS minutes (
   minute INTEGER PRIMARY KEY,
   stored INTEGER NOT NULL,
@@ -87,7 +93,11 @@ export class FeedObject extends DurableObject<Env> {
       if (batch.dropped > 0 && minutes.length > 0) {
         this.sql.exec("UPDATE minutes SET sampled_out = sampled_out + ? WHERE minute = ?", batch.dropped, Number(minutes.at(-1)![0]));
       }
+      for (const attempt of batch.attempts) {
+        this.sql.exec("INSERT INTO attempts (at, attempt) VALUES (?, ?)", Date.parse(attempt.at), JSON.stringify(attempt));
+      }
       this.sql.exec("DELETE FROM items WHERE seq <= (SELECT MAX(seq) FROM items) - ?", ITEMS_KEPT);
+      this.sql.exec("DELETE FROM attempts WHERE seq <= (SELECT MAX(seq) FROM attempts) - ?", ITEMS_KEPT);
       this.sql.exec("DELETE FROM minutes WHERE minute < (SELECT MAX(minute) FROM minutes) - ?", MINUTES_KEPT * 60_000);
     });
   }
@@ -109,6 +119,17 @@ export class FeedObject extends DurableObject<Env> {
       oldestTs: times.length ? Math.min(...times) : null,
       newestTs: times.length ? Math.max(...times) : null,
     };
+  }
+
+  /** Webhook attempts of every agent, newest first. */
+  async attempts(limit: number, before?: number): Promise<WebhookAttempt[]> {
+    return this.sql
+      .exec<{ attempt: string }>(
+        "SELECT attempt FROM attempts WHERE at < ? ORDER BY at DESC, seq DESC LIMIT ?",
+        before ?? Number.MAX_SAFE_INTEGER, limit,
+      )
+      .toArray()
+      .map((row) => JSON.parse(row.attempt) as WebhookAttempt);
   }
 
   /** Every topic seen, most recent first, with message counts. */

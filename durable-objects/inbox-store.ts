@@ -191,6 +191,11 @@ export class InboxStore {
     return row ? { id: row.id as string, ts: row.ts as number, bodyHash: row.body_hash as string } : null;
   }
 
+  byTs(ts: number, now: number): StoredMessage | null {
+    const row = this.sql.exec<Row>("SELECT * FROM messages WHERE ts = ? AND expires_at > ?", ts, now).toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
   byId(id: string, now: number): StoredMessage | null {
     const row = this.sql.exec<Row>("SELECT * FROM messages WHERE id = ? AND expires_at > ?", id, now).toArray()[0];
     return row ? toMessage(row) : null;

@@ -11,7 +11,7 @@
 // fan-out jobs), never in the alarm itself.
 
 import { DurableObject } from "cloudflare:workers";
-import type { Envelope, FeedItem } from "../protocol/envelope.js";
+import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import { failure, type Failure } from "../protocol/errors.js";
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
@@ -22,6 +22,7 @@ import { feedStub } from "./feed.js";
 import { InboxStore, matchesQuery, type KnownId, type MessageQuery, type StoredMessage } from "./inbox-store.js";
 import { RecentMessages } from "./recent-messages.js";
 import { SendAllowance } from "./send-allowance.js";
+import { WebhookSender, type TestOutcome } from "./webhook-sender.js";
 
 /** What the Directory tells an inbox about its agent; pushed on every change of the record. */
 export interface AgentConfig {
@@ -77,7 +78,8 @@ const WARM_MESSAGES = 200;
 
 export class InboxObject extends DurableObject<Env> {
   private readonly limits: Limits;
-  private store: InboxStore;
+  private store!: InboxStore;
+  private webhooks!: WebhookSender;
   private config: AgentConfig | null;
   private lastTs: number;
   private count: number;
@@ -98,7 +100,7 @@ export class InboxObject extends DurableObject<Env> {
     super(ctx, env);
     this.limits = readLimits(env);
     this.feed = new FeedCollector(this.limits.feedBatchMax);
-    this.store = new InboxStore(ctx.storage.sql);
+    this.openStorage();
     this.allowance = new SendAllowance(() => this.store, this.limits);
     const config = this.store.getState("config");
     this.config = config === null ? null : (JSON.parse(config) as AgentConfig);
@@ -109,11 +111,34 @@ export class InboxObject extends DurableObject<Env> {
     });
   }
 
+  private openStorage(): void {
+    this.store = new InboxStore(this.ctx.storage.sql);
+    this.webhooks = new WebhookSender(this.ctx.storage.sql, this.limits, {
+      config: () => this.config,
+      message: (ts) => this.store.byTs(ts, Date.now()),
+      deleteDelivered: (id) => this.deleteMessages([id]),
+      disable: async (reason) => {
+        if (this.config === null) return;
+        this.saveConfig({ ...this.config, webhookDisabled: reason });
+        await directoryStub(this.env).disableWebhook(nameKey(this.config.name), reason);
+      },
+      recorded: (attempt) => {
+        this.feed.addAttempt(attempt);
+        void this.scheduleFeedFlush();
+      },
+    });
+  }
+
   // ---- Record (called by the Directory) ----
 
   async configure(config: AgentConfig): Promise<void> {
     const newest = Math.max(this.config?.version ?? 0, Number(this.store.getState("retired") ?? 0));
     if (config.version <= newest) return;
+    this.saveConfig(config);
+    if (config.webhookUrl === null) this.webhooks.queue.clear();
+  }
+
+  private saveConfig(config: AgentConfig): void {
     this.store.setState("config", JSON.stringify(config));
     this.config = config;
   }
@@ -122,7 +147,7 @@ export class InboxObject extends DurableObject<Env> {
   async destroy(version: number): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.store = new InboxStore(this.ctx.storage.sql);
+    this.openStorage();
     this.store.setState("retired", String(version));
     this.config = null;
     this.lastTs = 0;
@@ -220,17 +245,20 @@ export class InboxObject extends DurableObject<Env> {
       expiresAt: ts + delivery.ttlS * 1000,
       json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
     };
+    const webhook = this.config.webhookUrl !== null && this.config.webhookDisabled === null;
     this.ctx.storage.transactionSync(() => {
       this.store.insert(message);
       this.store.setState("last_ts", String(ts));
       if (idempotencyKey !== undefined) this.store.rememberIdempotencyKey(idempotencyKey, { id, ts, bodyHash }, message.expiresAt);
+      // Queued with the message, in one transaction: a stored message's delivery cannot be lost.
+      if (webhook) this.webhooks.queue.enqueue(ts, id, now);
     });
     this.lastTs = ts;
     this.count++;
     this.recent.add(message);
     for (const waiter of this.waiters) if (matchesQuery(message, waiter.query, now)) waiter.wake();
     await this.collectForFeed(message, envelope);
-    await this.armAlarm(message.expiresAt);
+    await this.armAlarm(webhook ? now : message.expiresAt);
     return { status: "stored", id, ts };
   }
 
@@ -264,11 +292,31 @@ export class InboxObject extends DurableObject<Env> {
   async remove(keyHash: string, ids: string[]): Promise<{ deleted: string[]; missing: string[] } | Failure> {
     const denied = await this.session(keyHash);
     if (denied) return denied;
+    const deleted = this.deleteMessages(ids);
+    return { deleted: ids.filter((id) => deleted.has(id)), missing: ids.filter((id) => !deleted.has(id)) };
+  }
+
+  /** Deletes messages (keeping their ids remembered); answers the ids that were there. */
+  private deleteMessages(ids: string[]): Set<string> {
     const gone = this.ctx.storage.transactionSync(() => this.store.deleteIds(ids, Date.now()));
     this.count -= gone.length;
     this.recent.remove(new Set(gone.map((m) => m.ts)));
-    const deleted = new Set(gone.map((m) => m.id));
-    return { deleted: ids.filter((id) => deleted.has(id)), missing: ids.filter((id) => !deleted.has(id)) };
+    return new Set(gone.map((m) => m.id));
+  }
+
+  // ---- Webhooks ----
+
+  /** Sends a signed test event to the agent's webhook now (the caller was checked by the Worker). */
+  async testWebhook(): Promise<TestOutcome | Failure> {
+    if (this.config === null) return failure("NOT_FOUND", "No such agent.");
+    return (await this.webhooks.test()) ?? failure("NOT_FOUND", "This agent has no webhookUrl; set one with PATCH first.");
+  }
+
+  /** The agent's own webhook attempt log, newest first. */
+  async deliveries(keyHash: string, limit: number, before?: number): Promise<WebhookAttempt[] | Failure> {
+    const denied = await this.session(keyHash);
+    if (denied) return denied;
+    return this.webhooks.queue.attempts(limit, before);
   }
 
   async channels(keyHash: string): Promise<string[] | Failure> {
@@ -299,6 +347,7 @@ export class InboxObject extends DurableObject<Env> {
     this.alarmAt = null;
     const now = Date.now();
     this.expire(now);
+    await this.step("webhooks", () => this.webhooks.run());
     await this.step("fan-out", () => this.fanOut());
     if (this.presenceDueAt !== null && this.presenceDueAt <= now) await this.step("presence", () => this.pushPresence(now));
     if (this.feedDueAt !== null && this.feedDueAt <= now) await this.step("feed", () => this.flushFeed());
@@ -319,6 +368,7 @@ export class InboxObject extends DurableObject<Env> {
     const candidates = [
       this.store.nextExpiry(),
       this.store.nextFanout() ? Date.now() : null,
+      this.webhooks.nextDue(),
       this.presenceDueAt,
       this.feedDueAt,
       this.retryAt,
@@ -389,10 +439,13 @@ export class InboxObject extends DurableObject<Env> {
     };
     if (!envelope.encrypted) item.preview = preview(envelope.payload);
     this.feed.add(item, message.ts);
-    if (this.feedDueAt === null) {
-      this.feedDueAt = Date.now() + this.limits.feedFlushMs;
-      await this.armAlarm(this.feedDueAt);
-    }
+    await this.scheduleFeedFlush();
+  }
+
+  private async scheduleFeedFlush(): Promise<void> {
+    if (this.feedDueAt !== null) return;
+    this.feedDueAt = Date.now() + this.limits.feedFlushMs;
+    await this.armAlarm(this.feedDueAt);
   }
 
   private async flushFeed(): Promise<void> {

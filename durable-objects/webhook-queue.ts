@@ -2,6 +2,8 @@
 // inbox order) and the log of every attempt. The queue row is written in the same transaction
 // as the message, so a stored message's delivery cannot be lost, whatever crashes when.
 
+import type { WebhookAttempt } from "../protocol/envelope.js";
+
 export interface QueuedDelivery {
   seq: number;
   messageTs: number;
@@ -9,17 +11,6 @@ export interface QueuedDelivery {
   attempts: number;
   nextAt: number;
   firstAt: number | null; // time of the first attempt
-}
-
-export interface AttemptRecord {
-  at: number;
-  messageId: string;
-  webhookId: string;
-  attempt: number;
-  status: number | null;
-  latencyMs: number;
-  error: string | null;
-  outcome: "delivered" | "retrying" | "failed" | "disabled" | "test";
 }
 
 const SCHEMA = `
@@ -83,19 +74,19 @@ export class WebhookQueue {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_queue").one().n;
   }
 
-  log(record: AttemptRecord): void {
-    this.sql.exec("INSERT INTO webhook_attempts (at, record) VALUES (?, ?)", record.at, JSON.stringify(record));
+  log(record: WebhookAttempt): void {
+    this.sql.exec("INSERT INTO webhook_attempts (at, record) VALUES (?, ?)", Date.parse(record.at), JSON.stringify(record));
     this.sql.exec("DELETE FROM webhook_attempts WHERE seq <= (SELECT MAX(seq) FROM webhook_attempts) - ?", ATTEMPTS_KEPT);
   }
 
   /** Newest first, optionally only attempts before `before` (ms). */
-  attempts(limit: number, before?: number): AttemptRecord[] {
+  attempts(limit: number, before?: number): WebhookAttempt[] {
     return this.sql
       .exec<{ record: string }>(
         "SELECT record FROM webhook_attempts WHERE at < ? ORDER BY at DESC, seq DESC LIMIT ?",
         before ?? Number.MAX_SAFE_INTEGER, limit,
       )
       .toArray()
-      .map((row) => JSON.parse(row.record) as AttemptRecord);
+      .map((row) => JSON.parse(row.record) as WebhookAttempt);
   }
 }

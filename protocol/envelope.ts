@@ -183,3 +183,18 @@ export interface AuditRequest {
   payload: JsonValue;
   ts: string;
 }
+
+/** One webhook attempt, as listed by GET /webhooks/deliveries (newest first). */
+export interface WebhookAttempt {
+  at: string;
+  agent: string;
+  /** The message delivered; null for a test event. */
+  messageId: string | null;
+  webhookId: string;
+  attempt: number;
+  /** HTTP status, or null when no answer came (timeout, connection error). */
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+  outcome: "delivered" | "retrying" | "failed" | "disabled" | "test";
+}

@@ -10,6 +10,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { messageRoutes } from "./routes/messages.js";
 import { systemRoutes } from "./routes/system.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export { AuditObject } from "../durable-objects/audit.js";
 export { DirectoryObject } from "../durable-objects/directory.js";
@@ -22,6 +23,7 @@ export const routes: RouteTable = {
   ...inviteRoutes,
   ...messageRoutes,
   ...auditRoutes,
+  ...webhookRoutes,
   "/openapi.json": {
     GET: {
       summary: "This API, as OpenAPI 3.1",

@@ -34,8 +34,8 @@ function privateView(record: AgentRecord, limits: Limits, lastSeen = record.last
   };
 }
 
-/** The agent a `:name` path names: `me` is the caller. Unknown or invalid names are 404. */
-function targetKey(c: RouteContext): string {
+/** The agent a `:name` path names: `me` is the caller. Invalid names are 404. */
+export function targetKey(c: RouteContext): string {
   const raw = c.params.name ?? "";
   if (nameKey(raw) === "me" && c.caller?.role === "agent") return nameKey(c.caller.name);
   if (!isValidName(raw)) throw new RelayError("NOT_FOUND", "No such agent.");
