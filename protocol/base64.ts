@@ -10,7 +10,7 @@ export function encodeBase64(bytes: Uint8Array): string {
 }
 
 /** The bytes of a standard base64 string, or null when it is not one. */
-export function decodeBase64(text: string): Uint8Array | null {
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (!STANDARD.test(text)) return null;
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
