@@ -1,5 +1,7 @@
-// What an inbox collects for the admin views (feed, channels, throughput) between two pushes to
-// the Feed object. Items are sampled when traffic is high; counts stay exact.
+// What an inbox collects for the admin views (feed, channels, throughput, webhook activity,
+// delivery latency) between two pushes to the Feed object. Items are sampled when traffic is
+// high; counts stay exact. Maps, not objects, since topics are user data ("__proto__" is a
+// valid topic) and Maps cross RPC intact.
 
 import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 
@@ -8,11 +10,17 @@ export interface FeedBatch {
   /** Messages stored but left out of `items` (sampling). */
   dropped: number;
   /** topic -> messages stored with it in this batch, and the newest ts. */
-  topics: Record<string, { count: number; lastTs: number }>;
+  topics: Map<string, { count: number; lastTs: number }>;
   /** Minute (epoch ms, floored) -> messages stored in it. */
-  perMinute: Record<string, number>;
+  perMinute: Map<number, number>;
   /** Webhook attempts (sampled like items). */
   attempts: WebhookAttempt[];
+  /** Delivery latencies (ms from stored to delivered by webhook or to a waiting long-poll). */
+  latencies: { at: number; ms: number }[];
+}
+
+export function minuteOf(ms: number): number {
+  return ms - (ms % 60_000);
 }
 
 export class FeedCollector {
@@ -30,17 +38,23 @@ export class FeedCollector {
     if (this.batch.items.length < this.maxItems) this.batch.items.push(item);
     else this.batch.dropped++;
     if (item.topic !== null) {
-      const topic = (this.batch.topics[item.topic] ??= { count: 0, lastTs: 0 });
+      const topic = this.batch.topics.get(item.topic) ?? { count: 0, lastTs: 0 };
       topic.count++;
       topic.lastTs = Math.max(topic.lastTs, tsMs);
+      this.batch.topics.set(item.topic, topic);
     }
-    const minute = String(tsMs - (tsMs % 60_000));
-    this.batch.perMinute[minute] = (this.batch.perMinute[minute] ?? 0) + 1;
+    const minute = minuteOf(tsMs);
+    this.batch.perMinute.set(minute, (this.batch.perMinute.get(minute) ?? 0) + 1);
   }
 
   addAttempt(attempt: WebhookAttempt): void {
     this.pending++;
     if (this.batch.attempts.length < this.maxItems) this.batch.attempts.push(attempt);
+  }
+
+  addLatency(ms: number): void {
+    this.pending++;
+    if (this.batch.latencies.length < this.maxItems) this.batch.latencies.push({ at: Date.now(), ms: Math.max(0, ms) });
   }
 
   /** Hands over the batch and starts a new one. */
@@ -53,5 +67,5 @@ export class FeedCollector {
 }
 
 function emptyBatch(): FeedBatch {
-  return { items: [], dropped: 0, topics: {}, perMinute: {}, attempts: [] };
+  return { items: [], dropped: 0, topics: new Map(), perMinute: new Map(), attempts: [], latencies: [] };
 }

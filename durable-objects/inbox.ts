@@ -126,6 +126,7 @@ export class InboxObject extends DurableObject<Env> {
         this.feed.addAttempt(attempt);
         void this.scheduleFeedFlush();
       },
+      delivered: (latencyMs) => this.feed.addLatency(latencyMs),
     });
   }
 
@@ -276,8 +277,14 @@ export class InboxObject extends DurableObject<Env> {
     if (page.messages.length > 0 || waitS <= 0) return page;
     await this.waitForMatch(query, waitS * 1000);
     if (this.config === null) return page; // removed while waiting
-    this.lastSeen = Date.now(); // a waiting agent is online
-    return this.page(query, Date.now());
+    const now = Date.now();
+    this.lastSeen = now; // a waiting agent is online
+    const woken = this.page(query, now);
+    if (woken.newestTs !== null) {
+      this.feed.addLatency(now - woken.newestTs);
+      await this.scheduleFeedFlush();
+    }
+    return woken;
   }
 
   async get(keyHash: string, id: string): Promise<string | Failure> {

@@ -24,6 +24,8 @@ export interface WebhookHost {
   disable(reason: string): Promise<void>;
   /** Every attempt, for the admin views. */
   recorded(attempt: WebhookAttempt): void;
+  /** A message reached its agent this long after it was stored. */
+  delivered(latencyMs: number): void;
 }
 
 /** Attempts per alarm run, within the platform's subrequest limit per invocation. */
@@ -78,6 +80,7 @@ export class WebhookSender {
       switch (verdict(result.status)) {
         case "delivered":
           log("delivered");
+          this.host.delivered(Date.now() - message.ts);
           this.queue.remove(head.seq);
           if (config.deleteOnDelivery) this.host.deleteDelivered(message.id);
           continue;

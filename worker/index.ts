@@ -5,6 +5,7 @@ import { readLimits, type Limits } from "../protocol/limits.js";
 import { errorResponse, finish, json } from "./http.js";
 import { openApiDocument } from "./openapi.js";
 import { createRouter, type RouteTable } from "./router.js";
+import { adminRoutes } from "./routes/admin.js";
 import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
 import { inviteRoutes } from "./routes/invites.js";
@@ -24,6 +25,7 @@ export const routes: RouteTable = {
   ...messageRoutes,
   ...auditRoutes,
   ...webhookRoutes,
+  ...adminRoutes,
   "/openapi.json": {
     GET: {
       summary: "This API, as OpenAPI 3.1",

@@ -4,12 +4,6 @@
 import type { TestProject } from "vitest/node";
 import { startReceiver } from "./receiver.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    receiverPort: number;
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const receiver = await startReceiver();
   project.provide("receiverPort", receiver.port);

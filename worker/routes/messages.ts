@@ -36,7 +36,7 @@ async function listInbox(c: RouteContext, name: string, keyHash: string, query: 
 async function receive(c: RouteContext): Promise<Response> {
   const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller?.role === "admin") {
-    const page = await feedStub(c.env).query(query);
+    const page = await feedStub(c.env).query(query, query.wait);
     return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore) });
   }
   const caller = agentCaller(c);

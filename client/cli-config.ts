@@ -1,0 +1,215 @@
+// The CLI's shared plumbing: parsed arguments, configuration (flags > environment > key file >
+// defaults), the key file, the SDK client, and turning any failure into one line and an exit code.
+
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { ClawTalkClient, ClawTalkError } from "./client.js";
+import type { AgentKeys } from "./crypto.js";
+
+export const DEFAULT_URL = "http://127.0.0.1:8787";
+export const DEFAULT_KEY_FILE = "clawtalk-key.json";
+/** Every request gets this long beyond its long-poll wait before it counts as a network failure. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A mistake in how the CLI was called or configured: exit 1. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+// ---- Arguments ----
+
+type OptionValue = string | boolean | undefined;
+
+/** The values parseArgs produced for one command, with typed accessors. */
+export class Args {
+  constructor(
+    private readonly values: Readonly<Record<string, OptionValue>>,
+    readonly positionals: readonly string[],
+  ) {}
+
+  string(name: string): string | undefined {
+    const value = this.values[name];
+    return typeof value === "string" ? value : undefined;
+  }
+
+  required(name: string): string {
+    const value = this.string(name);
+    if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
+    return value;
+  }
+
+  flag(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  int(name: string, min = 0): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, not "${value}"`);
+    return Number(value);
+  }
+
+  /** A comma-separated list: "a, b,c" -> ["a", "b", "c"]. */
+  list(name: string): string[] | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const items = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+    if (items.length === 0) throw new UsageError(`--${name} needs at least one value`);
+    return items;
+  }
+}
+
+/** An environment variable, with "" counting as unset. */
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+// ---- The key file ----
+
+/** The key file: the agent's secret keys, and after `register` its name, API key and relay URL. */
+export interface KeyFile extends AgentKeys {
+  name?: string;
+  apiKey?: string;
+  url?: string;
+}
+
+export interface LoadedKeyFile {
+  path: string;
+  data: KeyFile;
+}
+
+/** Where the key file is: --key-file, CLAWTALK_KEY_FILE, or ./clawtalk-key.json. */
+export function keyFilePath(args: Args): { path: string; explicit: boolean } {
+  const given = args.string("key-file") ?? env("CLAWTALK_KEY_FILE");
+  return given === undefined ? { path: DEFAULT_KEY_FILE, explicit: false } : { path: given, explicit: true };
+}
+
+/** The key file in use, if any: a named one must exist; the default one is used when it exists. */
+export function loadKeyFile(args: Args): LoadedKeyFile | undefined {
+  const { path, explicit } = keyFilePath(args);
+  if (!existsSync(path)) {
+    if (explicit) throw new UsageError(`key file ${path} does not exist (create one with: clawtalk keygen --out ${path})`);
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`key file ${path} is not readable JSON: ${oneLine(messageOf(error))}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`key file ${path} must hold a JSON object`);
+  const fields = parsed as Record<string, unknown>;
+  for (const key of ["publicKey", "privateKey", "signingKey", "signingSecretKey"]) {
+    if (typeof fields[key] !== "string") throw new UsageError(`key file ${path} has no ${key} (create one with: clawtalk keygen)`);
+  }
+  for (const key of ["name", "apiKey", "url"]) {
+    if (fields[key] !== undefined && typeof fields[key] !== "string") throw new UsageError(`key file ${path}: ${key} must be a string`);
+  }
+  return { path, data: fields as unknown as KeyFile };
+}
+
+/**
+ * Writes the key file readable by its owner only. It is written to a temporary file and renamed,
+ * so a crash never leaves half a key file; `exclusive` refuses to replace an existing one.
+ */
+export function writeKeyFile(path: string, data: KeyFile, options: { exclusive?: boolean } = {}): void {
+  const text = `${JSON.stringify(data, null, 2)}\n`;
+  if (options.exclusive) {
+    writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+    return;
+  }
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o600 });
+  chmodSync(temporary, 0o600); // the umask may have narrowed it further, never widened it; be exact
+  renameSync(temporary, path);
+}
+
+// ---- Connecting ----
+
+/** The relay URL: --url, CLAWTALK_URL, the key file's url, or the local default. */
+export function relayUrl(args: Args, keyFile?: LoadedKeyFile): string {
+  const url = args.string("url") ?? env("CLAWTALK_URL") ?? keyFile?.data.url ?? DEFAULT_URL;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`relay URL "${url}" is not an http(s) URL`);
+  currentUrl = url;
+  return url;
+}
+
+/** fetch with a deadline, so a dead relay is an error rather than a hang. */
+export function fetchWithTimeout(extraMs = 0): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS + extraMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}
+
+export interface AgentSession {
+  client: ClawTalkClient;
+  keyFile: LoadedKeyFile | undefined;
+  /** The API key came from the key file (not from --api-key or CLAWTALK_API_KEY). */
+  apiKeyFromFile: boolean;
+}
+
+/** A client acting as the agent: API key from --api-key, CLAWTALK_API_KEY or the key file. */
+export function agentSession(args: Args, options: { waitSeconds?: number } = {}): AgentSession {
+  const keyFile = loadKeyFile(args);
+  const given = args.string("api-key") ?? env("CLAWTALK_API_KEY");
+  const apiKey = given ?? keyFile?.data.apiKey;
+  if (apiKey === undefined) {
+    throw new UsageError("no API key: set CLAWTALK_API_KEY, pass --api-key, or register with a key file (clawtalk register NAME)");
+  }
+  const apiKeyFromFile = given === undefined;
+  const client = new ClawTalkClient({
+    baseUrl: relayUrl(args, keyFile),
+    apiKey,
+    // The file's name belongs to the file's API key; with another key the SDK asks the relay.
+    ...(apiKeyFromFile && keyFile?.data.name ? { agentName: keyFile.data.name } : {}),
+    ...(keyFile ? { keys: keyFile.data } : {}),
+    fetch: fetchWithTimeout((options.waitSeconds ?? 0) * 1000),
+  });
+  return { client, keyFile, apiKeyFromFile };
+}
+
+/** A client holding the admin key (--admin-key or CLAWTALK_ADMIN_KEY), for `register`. */
+export function adminClient(args: Args, keyFile?: LoadedKeyFile): ClawTalkClient {
+  const adminKey = args.string("admin-key") ?? env("CLAWTALK_ADMIN_KEY");
+  if (adminKey === undefined) throw new UsageError("no admin key: set CLAWTALK_ADMIN_KEY or pass --admin-key");
+  return new ClawTalkClient({ baseUrl: relayUrl(args, keyFile), apiKey: adminKey, fetch: fetchWithTimeout() });
+}
+
+// ---- Failures ----
+
+/** The relay URL of this run, for network error messages. */
+let currentUrl = DEFAULT_URL;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * The exit code and the one line to print for a failure: 2 for what the relay answered or the
+ * network did, 1 for everything on this side (usage, configuration, local files).
+ */
+export function describeFailure(error: unknown): { exitCode: 1 | 2; line: string } {
+  if (error instanceof ClawTalkError) {
+    const retry = typeof error.body.retryAfter === "number" ? `; retry after ${error.body.retryAfter} s` : "";
+    return { exitCode: 2, line: `${oneLine(error.message)}${retry} (${error.code})` };
+  }
+  if (error instanceof Error && error.name === "TimeoutError") {
+    return { exitCode: 2, line: `the relay at ${currentUrl} did not answer in time (TIMEOUT)` };
+  }
+  if (error instanceof TypeError && error.message === "fetch failed") {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return { exitCode: 2, line: `cannot reach the relay at ${currentUrl}${oneLine(cause)} (NETWORK_ERROR)` };
+  }
+  return { exitCode: 1, line: oneLine(messageOf(error)) };
+}
+
+/** Writes a one-line warning or error to stderr. */
+export function warn(line: string): void {
+  process.stderr.write(`clawtalk: ${line}\n`);
+}

@@ -1,0 +1,238 @@
+// The `clawtalk` command line (SPEC §6): `clawtalk <command> [options]`.
+//
+// Exit codes: 0 success; 1 a usage or configuration error; 2 an error from the relay or the
+// network. Every failure prints one line on stderr. This file holds the command table, the help
+// texts and the dispatch; the commands are in cli-commands.ts and cli-watch.ts.
+
+import { parseArgs } from "node:util";
+import { Args, describeFailure, UsageError, warn } from "./cli-config.js";
+import {
+  ackCommand,
+  agentsCommand,
+  deliveriesCommand,
+  inboxCommand,
+  keygenCommand,
+  registerCommand,
+  rotateKeyCommand,
+  sendCommand,
+  webhookTestCommand,
+  whoamiCommand,
+} from "./cli-commands.js";
+import { watchCommand } from "./cli-watch.js";
+
+interface Option {
+  type: "string" | "boolean";
+  /** The value's placeholder in the help, for string options. */
+  value?: string;
+  help: string;
+}
+
+interface Command {
+  /** What follows `clawtalk <command>` in the usage line. */
+  usage: string;
+  summary: string;
+  options: Record<string, Option>;
+  positionals: boolean;
+  run(args: Args): Promise<number>;
+}
+
+const CONNECTION: Record<string, Option> = {
+  url: { type: "string", value: "URL", help: "relay URL (CLAWTALK_URL; default http://127.0.0.1:8787)" },
+  "api-key": { type: "string", value: "KEY", help: "the agent's API key (CLAWTALK_API_KEY, or the key file's apiKey)" },
+  "key-file": { type: "string", value: "FILE", help: "key file (CLAWTALK_KEY_FILE; default ./clawtalk-key.json when it exists)" },
+};
+const JSON_OUTPUT: Record<string, Option> = { json: { type: "boolean", help: "print JSON on stdout" } };
+
+const COMMANDS: Record<string, Command> = {
+  keygen: {
+    usage: "keygen [--out FILE] [--force]",
+    summary: "Generate encryption and signing keys into a key file (mode 0600)",
+    options: {
+      out: { type: "string", value: "FILE", help: "where to write (default CLAWTALK_KEY_FILE or ./clawtalk-key.json)" },
+      force: { type: "boolean", help: "replace an existing key file" },
+      "key-file": CONNECTION["key-file"]!,
+      ...JSON_OUTPUT,
+    },
+    positionals: false,
+    run: keygenCommand,
+  },
+  register: {
+    usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b]",
+    summary: "Register an agent (admin key), uploading the key file's public keys and saving its API key there",
+    options: {
+      owner: { type: "string", value: "O", help: "the agent's owner" },
+      "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL too" },
+      capabilities: { type: "string", value: "a,b", help: "comma-separated capabilities" },
+      "admin-key": { type: "string", value: "KEY", help: "the relay's admin key (CLAWTALK_ADMIN_KEY)" },
+      url: CONNECTION.url!,
+      "key-file": CONNECTION["key-file"]!,
+      ...JSON_OUTPUT,
+    },
+    positionals: true,
+    run: registerCommand,
+  },
+  send: {
+    usage: "send --to NAME[,NAME...] [options] [MESSAGE]",
+    summary: "Send a message: MESSAGE, or --file F, or stdin; --to broadcast reaches every agent",
+    options: {
+      to: { type: "string", value: "NAMES", help: "recipient, comma-separated recipients, or broadcast" },
+      encrypt: { type: "boolean", help: "encrypt for each recipient (needs the key file)" },
+      topic: { type: "string", value: "T", help: "topic" },
+      type: { type: "string", value: "TYPE", help: "request, response or notification (default)" },
+      "reply-to": { type: "string", value: "ID", help: "the message this one answers" },
+      "correlation-id": { type: "string", value: "C", help: "correlation id" },
+      ttl: { type: "string", value: "S", help: "seconds the relay keeps it (default 30 days)" },
+      id: { type: "string", value: "ID", help: "message id (a UUID); resending with the same id is idempotent" },
+      file: { type: "string", value: "F", help: "read the message from a file" },
+      "json-payload": { type: "boolean", help: "parse the message as JSON (an object is sent as an object)" },
+      ...CONNECTION,
+      ...JSON_OUTPUT,
+    },
+    positionals: true,
+    run: sendCommand,
+  },
+  inbox: {
+    usage: "inbox [--limit N] [--after TS] [--topic T] [--from NAME] [--json]",
+    summary: "List messages, oldest first, decrypted and verified (reading deletes nothing)",
+    options: {
+      limit: { type: "string", value: "N", help: "at most N messages (relay default 50, max 100)" },
+      after: { type: "string", value: "TS", help: "only messages after this ts" },
+      topic: { type: "string", value: "T", help: "only this topic" },
+      from: { type: "string", value: "NAME", help: "only from this sender" },
+      ...CONNECTION,
+      ...JSON_OUTPUT,
+    },
+    positionals: false,
+    run: inboxCommand,
+  },
+  watch: {
+    usage: "watch --exec CMD [--cursor-file F] [--topic T] [--from NAME] [--no-ack] [--wait S]",
+    summary: "Run CMD for each new message (the message as JSON on its stdin); ack after CMD exits 0",
+    options: {
+      exec: { type: "string", value: "CMD", help: "shell command to run per message; it reads the message from stdin" },
+      "cursor-file": { type: "string", value: "F", help: "where the cursor is kept (default ./.clawtalk-cursor-<name>)" },
+      topic: { type: "string", value: "T", help: "only this topic" },
+      from: { type: "string", value: "NAME", help: "only from this sender" },
+      "no-ack": { type: "boolean", help: "leave handled messages in the inbox" },
+      wait: { type: "string", value: "S", help: "long-poll seconds per request (default 30)" },
+      ...CONNECTION,
+    },
+    positionals: false,
+    run: watchCommand,
+  },
+  ack: {
+    usage: "ack ID [ID...]",
+    summary: "Delete handled messages from the inbox",
+    options: { ...CONNECTION, ...JSON_OUTPUT },
+    positionals: true,
+    run: ackCommand,
+  },
+  agents: {
+    usage: "agents [--json]",
+    summary: "List the agents of the relay",
+    options: { ...CONNECTION, ...JSON_OUTPUT },
+    positionals: false,
+    run: agentsCommand,
+  },
+  whoami: {
+    usage: "whoami [--json]",
+    summary: "Show this agent's record",
+    options: { ...CONNECTION, ...JSON_OUTPUT },
+    positionals: false,
+    run: whoamiCommand,
+  },
+  "rotate-key": {
+    usage: "rotate-key",
+    summary: "Replace the API key (the old one stops working) and save it to the key file",
+    options: { ...CONNECTION, ...JSON_OUTPUT },
+    positionals: false,
+    run: rotateKeyCommand,
+  },
+  deliveries: {
+    usage: "deliveries [--limit N] [--json]",
+    summary: "Show this agent's webhook attempts, newest first",
+    options: { limit: { type: "string", value: "N", help: "at most N attempts" }, ...CONNECTION, ...JSON_OUTPUT },
+    positionals: false,
+    run: deliveriesCommand,
+  },
+  "webhook-test": {
+    usage: "webhook-test",
+    summary: "Send a signed test event to this agent's webhook now",
+    options: { ...CONNECTION, ...JSON_OUTPUT },
+    positionals: false,
+    run: webhookTestCommand,
+  },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  return [
+    "Usage: clawtalk <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`),
+    "",
+    "Configuration: CLAWTALK_URL, CLAWTALK_API_KEY, CLAWTALK_KEY_FILE, CLAWTALK_ADMIN_KEY",
+    "(or --url, --api-key, --key-file, --admin-key). Run `clawtalk <command> --help` for its options.",
+    "Exit codes: 0 success, 1 usage or configuration error, 2 relay or network error.",
+    "",
+  ].join("\n");
+}
+
+function commandHelp(command: Command): string {
+  const flags = Object.entries(command.options).map(([name, option]) => [`--${name}${option.value ? ` ${option.value}` : ""}`, option.help] as const);
+  const width = Math.max(...flags.map(([flag]) => flag.length)) + 2;
+  return [
+    `Usage: clawtalk ${command.usage}`,
+    "",
+    command.summary,
+    "",
+    "Options:",
+    ...flags.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
+    `  ${"--help".padEnd(width)}show this help`,
+    "",
+  ].join("\n");
+}
+
+function parse(name: string, command: Command, argv: string[]): Args | "help" {
+  const options = Object.fromEntries(Object.entries(command.options).map(([flag, option]) => [flag, { type: option.type }]));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: "boolean" } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see clawtalk ${name} --help)`);
+  }
+  if (parsed.values.help === true) return "help";
+  if (!command.positionals && parsed.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${parsed.positionals[0]}" (see clawtalk ${name} --help)`);
+  }
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [flag, value] of Object.entries(parsed.values)) if (!Array.isArray(value)) values[flag] = value;
+  return new Args(values, parsed.positionals);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) throw new UsageError("no command given (see clawtalk --help)");
+  if (name === "--help" || name === "-h" || name === "help") {
+    const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    process.stdout.write(topic ? commandHelp(topic) : overview());
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command "${name}" (see clawtalk --help)`);
+  const args = parse(name, command, rest);
+  if (args === "help") {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  return command.run(args);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  const { exitCode, line } = describeFailure(error);
+  warn(line);
+  process.exitCode = exitCode;
+}

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# poll.sh — receive ClawTalk messages with nothing but bash, curl and jq (SPEC §6).
+#
+# Usage:
+#   CLAWTALK_API_KEY=ct_... CLAWTALK_CALLBACK='my-handler' bash poll.sh
+#
+# Long-polls the relay for the agent's inbox, oldest first, and runs CLAWTALK_CALLBACK once per
+# message with that message as one JSON document (one line) on stdin. A message is deleted from
+# the inbox, and the cursor moved past it, only after the callback exited 0.
+#
+# Environment:
+#   CLAWTALK_API_KEY      the agent's API key (required)
+#   CLAWTALK_CALLBACK     command run once per message as `bash -c "$CLAWTALK_CALLBACK"`, with the
+#                         message JSON on stdin (required). The message is never put on a command
+#                         line or in the environment: read it from stdin.
+#   CLAWTALK_URL          relay URL (default http://127.0.0.1:8787)
+#   CLAWTALK_INTERVAL     whole seconds >= 1 (default 5): the pause after an empty poll or a failed
+#                         callback, and the first pause after a relay error (doubling up to 60 s
+#                         while the relay stays down)
+#   CLAWTALK_DELETE       true|false (default true): DELETE each message once its callback succeeded
+#   CLAWTALK_CURSOR_FILE  holds the ts of the last handled message (default ~/.clawtalk-cursor)
+#   CLAWTALK_ONCE         1: one pass without waiting: handle every message there, then exit
+#
+# Exit status: 0 when stopped by SIGINT/SIGTERM (after the message in hand) or after a
+# CLAWTALK_ONCE pass; 2 when the relay refuses the API key (401); 1 on any other fatal problem
+# (bad settings, a relay answer that cannot be trusted; in CLAWTALK_ONCE mode also an unreachable
+# relay or a failed callback).
+#
+# Delivery is at least once: if poll.sh dies between a successful callback and the cursor write,
+# or is stopped while the relay cannot be reached to delete the message, the callback sees that
+# message again next time. Write callbacks so that a repeat does no harm (the `id` identifies it).
+
+set -euo pipefail
+
+readonly PROG="poll.sh"
+readonly LONG_POLL_S=30
+readonly PAGE_LIMIT=50
+readonly BACKOFF_MAX_S=60
+# Message ids as the relay accepts them (worker/schemas.ts MESSAGE_ID_PATTERN). Checked here again
+# because an id becomes part of a URL path.
+readonly ID_PATTERN='^[A-Za-z0-9._:-]{1,128}$'
+# The relay's timestamps (ISO-8601 UTC with milliseconds); they go into the cursor file.
+readonly TS_PATTERN='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
+
+warn() {
+  printf '%s: %s\n' "$PROG" "$*" >&2
+}
+
+die() {
+  local status=$1
+  shift
+  warn "$@"
+  exit "$status"
+}
+
+# ---- Settings -------------------------------------------------------------------------------
+
+api_key=${CLAWTALK_API_KEY:-}
+callback=${CLAWTALK_CALLBACK:-}
+base_url=${CLAWTALK_URL:-http://127.0.0.1:8787}
+interval=${CLAWTALK_INTERVAL:-5}
+delete_after=${CLAWTALK_DELETE:-true}
+cursor_file=${CLAWTALK_CURSOR_FILE:-${HOME:-.}/.clawtalk-cursor}
+once=${CLAWTALK_ONCE:-}
+
+[[ -n $api_key ]] || die 1 "CLAWTALK_API_KEY is not set"
+# The key is written into a header file: a line break would smuggle in another header.
+[[ $api_key != *[[:cntrl:]]* ]] || die 1 "CLAWTALK_API_KEY contains control characters"
+[[ -n $callback ]] || die 1 "CLAWTALK_CALLBACK is not set (a command that reads one message as JSON on stdin)"
+[[ $base_url =~ ^https?://[^[:space:]]+$ ]] || die 1 "CLAWTALK_URL must be an http:// or https:// URL"
+base_url=${base_url%/}
+if [[ ! $interval =~ ^[0-9]{1,5}$ ]] || ((10#$interval < 1)); then
+  die 1 "CLAWTALK_INTERVAL must be a whole number of seconds >= 1"
+fi
+interval=$((10#$interval))
+case ${delete_after,,} in
+  true | 1 | yes) delete_after=true ;;
+  false | 0 | no) delete_after=false ;;
+  *) die 1 "CLAWTALK_DELETE must be true or false" ;;
+esac
+case $once in
+  1) once=true ;;
+  "" | 0) once="" ;;
+  *) die 1 "CLAWTALK_ONCE must be 1 or unset" ;;
+esac
+command -v curl >/dev/null || die 1 "curl is required"
+command -v jq >/dev/null || die 1 "jq is required"
+
+# ---- Scratch space, signals, interruptible waits --------------------------------------------
+
+work_dir=$(mktemp -d "${TMPDIR:-/tmp}/clawtalk-poll.XXXXXX")
+child_pid=""
+stop_requested=""
+
+cleanup() {
+  if [[ -n $child_pid ]]; then kill "$child_pid" 2>/dev/null || true; fi
+  rm -rf -- "$work_dir"
+}
+trap cleanup EXIT
+
+# SIGINT/SIGTERM: finish the message in hand, then exit 0. The long-poll and the pauses run in the
+# background under `wait`, which a trapped signal interrupts at once, so they are cut short. The
+# callback and a DELETE run in the foreground: bash runs this trap only after they finished.
+request_stop() {
+  stop_requested=true
+  if [[ -n $child_pid ]]; then kill "$child_pid" 2>/dev/null || true; fi
+}
+trap request_stop INT TERM
+
+exit_if_stop_requested() {
+  if [[ -n $stop_requested ]]; then exit 0; fi
+}
+
+# Runs a command in the background (stdout and stderr to files in $work_dir) and waits for it,
+# interruptibly. Callers read the outcome from those files.
+run_interruptible() {
+  "$@" >"$work_dir/stdout" 2>"$work_dir/stderr" &
+  child_pid=$!
+  wait "$child_pid" || true
+  # A signal interrupts `wait` and the trap kills the child: reap it before going on.
+  while kill -0 "$child_pid" 2>/dev/null; do
+    wait "$child_pid" || true
+  done
+  child_pid=""
+}
+
+pause() {
+  exit_if_stop_requested
+  run_interruptible sleep "$1"
+  exit_if_stop_requested
+}
+
+next_delay() {
+  delay=$((delay * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay * 2))
+  if ((delay < interval)); then delay=$interval; fi
+}
+
+# ---- Cursor ---------------------------------------------------------------------------------
+
+cursor=""
+if [[ -s $cursor_file ]]; then
+  IFS= read -r cursor <"$cursor_file" || true
+  [[ $cursor =~ $TS_PATTERN ]] || die 1 "the cursor file $cursor_file does not hold a timestamp; fix or remove it"
+fi
+mkdir -p -- "$(dirname -- "$cursor_file")"
+
+# Atomic: a temp file beside the cursor file, then a rename, so a crash leaves the old or the new
+# cursor, never a torn one.
+save_cursor() {
+  local tmp
+  tmp=$(mktemp "${cursor_file}.XXXXXX")
+  printf '%s\n' "$1" >"$tmp"
+  mv -f -- "$tmp" "$cursor_file"
+  cursor=$1
+}
+
+# ---- HTTP -----------------------------------------------------------------------------------
+
+# The key travels in a header file (mode 0600), not on curl's command line where `ps` shows it.
+auth_header_file="$work_dir/auth-header"
+(umask 077 && printf 'Authorization: Bearer %s\n' "$api_key" >"$auth_header_file")
+
+# Every request: status code on stdout ("000" when no answer came), body in $work_dir/body.
+curl_base=(curl --silent --show-error --globoff --proto '=http,https' --connect-timeout 10
+  --header @"$auth_header_file" --output "$work_dir/body" --write-out '%{http_code}')
+
+http_status=""
+check_status() {
+  [[ $http_status =~ ^[0-9]{3}$ ]] || http_status="000"
+}
+
+# One line saying why the last request failed.
+failure_text() {
+  if [[ $http_status == 000 ]]; then
+    local reason
+    reason=$(head -n 1 "$work_dir/stderr" 2>/dev/null || true)
+    printf 'relay unreachable (%s)' "${reason:-no answer}"
+  else
+    local code
+    code=$(jq -r '"\(.code // "?"): \(.error // "")"' "$work_dir/body" 2>/dev/null || true)
+    printf 'relay answered HTTP %s%s' "$http_status" "${code:+ ($code)}"
+  fi
+}
+
+unauthorized() {
+  die 2 "the relay refused CLAWTALK_API_KEY (HTTP 401 UNAUTHORIZED)"
+}
+
+# Long-polls for the page after the cursor, oldest first; sets http_status. Runs in the
+# background so that a stop need not wait out the long-poll.
+fetch_page() {
+  local wait_s=$LONG_POLL_S
+  if [[ -n $once ]]; then wait_s=0; fi
+  local query=(--get --data-urlencode "sort=asc" --data-urlencode "limit=$PAGE_LIMIT" --data-urlencode "wait=$wait_s")
+  if [[ -n $cursor ]]; then query+=(--data-urlencode "after=$cursor"); fi
+  rm -f -- "$work_dir/body"
+  run_interruptible "${curl_base[@]}" --max-time $((LONG_POLL_S + 15)) "${query[@]}" "$base_url/messages"
+  http_status=$(<"$work_dir/stdout")
+  check_status
+}
+
+# Deletes one message (its id already checked against ID_PATTERN). Retries relay errors with
+# backoff. Sets deleted=true once the message is gone (204, or 404: gone already); leaves it
+# empty when a stop was requested first.
+delete_message() {
+  local id=$1 delay=$interval
+  deleted=""
+  while :; do
+    rm -f -- "$work_dir/body"
+    http_status=$("${curl_base[@]}" --max-time 30 --request DELETE "$base_url/messages/$id" 2>"$work_dir/stderr") || true
+    check_status
+    case $http_status in
+      200 | 204 | 404)
+        deleted=true
+        return
+        ;;
+      401) unauthorized ;;
+      000 | 408 | 429 | 5??) ;;
+      *) die 1 "cannot delete message $id: $(failure_text)" ;;
+    esac
+    if [[ -n $once ]]; then
+      die 1 "cannot delete message $id: $(failure_text); it will be handled again next time"
+    fi
+    if [[ -n $stop_requested ]]; then return; fi
+    warn "cannot delete message $id: $(failure_text); retrying in ${delay}s"
+    run_interruptible sleep "$delay"
+    next_delay
+  done
+}
+
+# ---- Handling a page ------------------------------------------------------------------------
+
+# Reads a string field of a message as JSON (`jq -c`): quoted, control characters escaped, so
+# the patterns check the whole value (command substitution would trim a trailing newline of a
+# raw value). Prints the unquoted value, or nothing when the field is not a plain string.
+string_field() {
+  local json
+  json=$(jq -c --arg f "$2" '.[$f]' <<<"$1")
+  if [[ $json =~ ^\"([^\"\\]*)\"$ ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
+}
+
+# Handles the messages of $work_dir/page in order. Sets page_done=true when all were handled;
+# stops at the first failed callback (that message and the rest come again with the next poll).
+handle_page() {
+  page_done=""
+  local -a messages=()
+  mapfile -t messages < <(jq -c '.messages[]' "$work_dir/page")
+  local message id ts callback_status
+  for message in "${messages[@]}"; do
+    id=$(string_field "$message" id)
+    ts=$(string_field "$message" ts)
+    [[ $id =~ $ID_PATTERN ]] || die 1 "refusing a message whose id is not 1-128 characters of A-Z a-z 0-9 . _ : - (the relay does not behave as documented)"
+    [[ $ts =~ $TS_PATTERN ]] || die 1 "refusing message $id: its ts is not an ISO-8601 UTC timestamp"
+
+    # The message reaches the callback on stdin only (a here-string): never on a command line,
+    # never through eval, never in the environment.
+    callback_status=0
+    bash -c "$callback" <<<"$message" || callback_status=$?
+    if ((callback_status != 0)); then
+      warn "callback exited $callback_status on message $id; it stays in the inbox and is retried"
+      return
+    fi
+    if [[ $delete_after == true ]]; then
+      delete_message "$id"
+      # Stopped before the delete went through: keep the cursor, so the message is handled
+      # again next time rather than left in the inbox for good.
+      if [[ -z $deleted ]]; then exit 0; fi
+    fi
+    save_cursor "$ts"
+    exit_if_stop_requested
+  done
+  page_done=true
+}
+
+# ---- Main loop ------------------------------------------------------------------------------
+
+delay=$interval
+while :; do
+  exit_if_stop_requested
+  fetch_page
+  exit_if_stop_requested
+
+  case $http_status in
+    200) ;;
+    401) unauthorized ;;
+    000 | 408 | 429 | 5??)
+      if [[ -n $once ]]; then die 1 "$(failure_text)"; fi
+      retry_after=$(jq -r '.retryAfter // 0 | floor' "$work_dir/body" 2>/dev/null || true)
+      [[ $retry_after =~ ^[0-9]{1,5}$ ]] || retry_after=0
+      wait_s=$((retry_after > delay ? retry_after : delay))
+      warn "$(failure_text); retrying in ${wait_s}s"
+      pause "$wait_s"
+      next_delay
+      continue
+      ;;
+    *) die 1 "$(failure_text)" ;;
+  esac
+
+  mv -f -- "$work_dir/body" "$work_dir/page"
+  if ! jq -e '.messages | type == "array"' "$work_dir/page" >/dev/null 2>&1; then
+    if [[ -n $once ]]; then die 1 "the relay's answer is not a page of messages"; fi
+    warn "the relay's answer is not a page of messages; retrying in ${delay}s"
+    pause "$delay"
+    next_delay
+    continue
+  fi
+  delay=$interval
+
+  count=$(jq '.messages | length' "$work_dir/page")
+  if ((count == 0)); then
+    if [[ -n $once ]]; then exit 0; fi
+    pause "$interval"
+    continue
+  fi
+
+  handle_page
+  if [[ -z $page_done ]]; then
+    if [[ -n $once ]]; then die 1 "stopped at a message whose callback failed"; fi
+    pause "$interval"
+    continue
+  fi
+  # A page was handled: poll again at once, there may be more. A CLAWTALK_ONCE pass ends when
+  # the relay says nothing more matches.
+  if [[ -n $once ]]; then
+    has_more=$(jq -r '.hasMore' "$work_dir/page")
+    if [[ $has_more != true ]]; then exit 0; fi
+  fi
+done

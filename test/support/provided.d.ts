@@ -1,0 +1,7 @@
+// Values globalSetup hands to tests with provide/inject.
+declare module "vitest" {
+  export interface ProvidedContext {
+    receiverPort: number;
+  }
+}
+export {};
