@@ -225,7 +225,8 @@ export class ClawTalkClient {
       }
       const seal = async (recipient: string) => {
         const peer = await this.peer(recipient);
-        if (!peer?.publicKey) throw new Error(`${recipient} has no publicKey to encrypt to`);
+        if (!peer) throw new ClawTalkError(404, "UNKNOWN_RECIPIENT", `Unknown recipient ${recipient}; nothing was sent.`, { names: [recipient] });
+        if (!peer.publicKey) throw new Error(`${recipient} has no publicKey to encrypt to`);
         const sealed = encrypt(options.payload, peer.publicKey, this.privateKey!);
         const signature = this.signingSecret
           ? sign({ ...common, from, encrypted: true, payload: sealed.payload, nonce: sealed.nonce }, this.signingSecret)
@@ -303,8 +304,8 @@ export class ClawTalkClient {
   /**
    * Long-polls forever (until `signal` aborts), yielding each message once, oldest first. The
    * cursor (the `ts` of the last message yielded) is saved after the loop body that handled the
-   * message finished, so a restart resumes with no repeat and no gap. Errors back off (1 s
-   * doubling to 30 s) and retry.
+   * message finished, so a restart resumes with no repeat and no gap. Network errors, 5xx, 408
+   * and 429 back off (1 s doubling to 30 s) and retry; any other 4xx (a revoked key) is thrown.
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<ReceivedMessage> {
     const { cursor: store, signal, onError, ...filters } = options;
@@ -318,6 +319,8 @@ export class ClawTalkClient {
         backoffMs = 1000;
       } catch (error) {
         if (signal?.aborted) return;
+        // A refused key or request will not get better by retrying: stop and say so.
+        if (error instanceof ClawTalkError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) throw error;
         onError?.(error, backoffMs);
         await sleep(backoffMs, signal);
         backoffMs = Math.min(backoffMs * 2, 30_000);

@@ -30,6 +30,10 @@ export interface LocalRelayOptions {
   /** Inherit the terminal (npm start), or capture output (tests, benchmarks). */
   stdio?: "inherit" | "pipe";
   startTimeoutMs?: number;
+  /** Another wrangler configuration (the benchmark's empty baseline Worker). */
+  configPath?: string;
+  /** Path answering 200 once the Worker is up (default /health). */
+  readyPath?: string;
 }
 
 export interface LocalRelay {
@@ -69,6 +73,9 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
     "--env-file", envFile,
     "--log-level", options.logLevel ?? "warn",
     "--show-interactive-dev-session=false",
+    // Its own devtools port: the default (9229) clashes when several relays run at once.
+    "--inspector-port", String(await freePort()),
+    ...(options.configPath ? ["--config", options.configPath] : []),
   ];
   const child: ChildProcess = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: PROJECT_ROOT,
@@ -116,7 +123,7 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
   while (Date.now() < deadline) {
     if (!running) throw new Error(`wrangler dev exited during start-up:\n${output}`);
     try {
-      const response = await fetch(`${url}/health`);
+      const response = await fetch(`${url}${options.readyPath ?? "/health"}`);
       if (response.ok) return relay;
     } catch {
       // not listening yet
