@@ -1,0 +1,585 @@
+// client/poll.sh (SPEC §6): the bash + curl + jq poller, run for real against a real `wrangler dev`
+// relay on on-disk state. Each scenario registers its own agents and gets its own scratch
+// directory (callback output, cursor file, HOME), and every poll.sh runs in its own process group,
+// so it and any callback it started can be ended by id.
+//
+// The callback used in most scenarios is a small Node script (written below) that parses its
+// whole stdin as ONE JSON document — two documents, or none, make it fail — and appends what it
+// saw to `attempts` in the scenario directory. It fails (exit 1) for a payload containing "fail"
+// while a file `broken` exists, and takes 1.5 s for a payload containing "slow".
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { freePort, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+
+const POLL_SH = join(PROJECT_ROOT, "client/poll.sh");
+const RELAY_VARS = { RATE_LIMIT_PER_MIN: "100000" };
+const REQUEST_TIMEOUT_MS = 10_000;
+/** A CLAWTALK_ONCE run, or a poll.sh that should exit by itself, must end within this. */
+const RUN_TIMEOUT_MS = 60_000;
+/** How long a long-running poll.sh may take to handle what it was sent. */
+const HANDLE_WAIT_MS = 20_000;
+
+const CALLBACK_SCRIPT = `
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+let raw = "";
+process.stdin.setEncoding("utf8");
+for await (const chunk of process.stdin) raw += chunk;
+const message = JSON.parse(raw); // exactly one JSON document on stdin, or this throws (exit 1)
+const text = typeof message.payload === "string" ? message.payload : JSON.stringify(message.payload);
+const dir = process.env.POLL_DIR;
+if (text.includes("slow")) {
+  writeFileSync(dir + "/slow-started", "");
+  await new Promise((done) => setTimeout(done, 1500));
+}
+const failing = text.includes("fail") && existsSync(dir + "/broken");
+appendFileSync(dir + "/attempts", JSON.stringify({ id: message.id, ts: message.ts, payload: message.payload, ok: !failing }) + "\\n");
+process.exit(failing ? 1 : 0);
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Relay helpers (plain fetch).
+
+interface Reply {
+  status: number;
+  body: any;
+  text: string;
+}
+
+interface Agent {
+  name: string;
+  apiKey: string;
+}
+
+interface Sent {
+  id: string;
+  ts: string;
+  payload: string;
+}
+
+let relay: LocalRelay;
+let port = 0;
+let stateDir = "";
+const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
+
+function startRelay(): Promise<LocalRelay> {
+  return startLocalRelay({ port, stateDir, adminKey, vars: RELAY_VARS, startTimeoutMs: 60_000 });
+}
+
+async function call(method: string, path: string, key: string, json?: unknown): Promise<Reply> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
+  if (json !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${relay.url}${path}`, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}
+
+async function register(prefix: string): Promise<Agent> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const reply = await call("POST", "/agents", adminKey, { name });
+  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
+  return { name: reply.body.name, apiKey: reply.body.apiKey };
+}
+
+async function send(from: Agent, to: Agent, payload: string, extra: Record<string, unknown> = {}): Promise<Sent> {
+  const reply = await call("POST", "/messages", from.apiKey, { to: to.name, type: "notification", encrypted: false, payload, ...extra });
+  if (reply.status !== 201) throw new Error(`send: ${reply.status} ${reply.text}`);
+  return { id: reply.body.id, ts: reply.body.ts, payload };
+}
+
+/** Ids in the agent's inbox, oldest first. */
+async function inboxIds(agent: Agent): Promise<string[]> {
+  const reply = await call("GET", "/messages?sort=asc&limit=100", agent.apiKey);
+  if (reply.status !== 200) throw new Error(`inbox: ${reply.status} ${reply.text}`);
+  return (reply.body.messages as { id: string }[]).map((m) => m.id);
+}
+
+/** Polls `check` until it returns a value (not null), or fails after `timeoutMs`. */
+async function eventually<T>(check: () => Promise<T | null> | T | null, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// poll.sh processes and scenario directories.
+
+interface Attempt {
+  id: string;
+  ts: string;
+  payload: unknown;
+  ok: boolean;
+}
+
+interface Scenario {
+  dir: string;
+  bob: Agent;
+  alice: Agent;
+  cursorFile: string;
+  /** What the Node callback saw, in order (complete lines only). */
+  attempts(): Attempt[];
+  /** Ids the callback handled successfully, in order. */
+  handled(): string[];
+  /** Environment for poll.sh: the agent's key, the Node callback, this scenario's cursor file. */
+  env(extra?: Record<string, string>): Record<string, string>;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface Poller {
+  child: ChildProcess;
+  stderr(): string;
+  stdout(): string;
+  exited: Promise<Exit>;
+  /** SIGTERM to poll.sh itself (not its group), then its exit. */
+  terminate(): Promise<Exit>;
+}
+
+const scratchDirs: string[] = [];
+const pollers: Poller[] = [];
+
+async function scenario(prefix: string): Promise<Scenario> {
+  const dir = mkdtempSync(join(tmpdir(), "clawtalk-poll-sh-"));
+  scratchDirs.push(dir);
+  writeFileSync(join(dir, "callback.mjs"), CALLBACK_SCRIPT);
+  const bob = await register(`${prefix}_bob`);
+  const alice = await register(`${prefix}_alice`);
+  const cursorFile = join(dir, "cursor");
+  const attempts = (): Attempt[] => {
+    const text = existsSync(join(dir, "attempts")) ? readFileSync(join(dir, "attempts"), "utf8") : "";
+    const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+    return complete.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Attempt);
+  };
+  return {
+    dir,
+    bob,
+    alice,
+    cursorFile,
+    attempts,
+    handled: () => attempts().filter((a) => a.ok).map((a) => a.id),
+    env: (extra = {}) => ({
+      CLAWTALK_URL: relay.url,
+      CLAWTALK_API_KEY: bob.apiKey,
+      CLAWTALK_CALLBACK: `"${process.execPath}" "${join(dir, "callback.mjs")}"`,
+      CLAWTALK_CURSOR_FILE: cursorFile,
+      CLAWTALK_INTERVAL: "1",
+      POLL_DIR: dir,
+      ...extra,
+    }),
+  };
+}
+
+/** Starts `bash client/poll.sh` in `cwd`, in its own process group, with a clean CLAWTALK_* env. */
+function startPoll(cwd: string, env: Record<string, string>): Poller {
+  const base: NodeJS.ProcessEnv = { ...process.env, HOME: cwd };
+  for (const key of Object.keys(base)) if (key.startsWith("CLAWTALK_")) delete base[key];
+  const child = spawn("bash", [POLL_SH], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...base, ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<Exit>((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const poller: Poller = {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async terminate() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return withTimeout(exited, RUN_TIMEOUT_MS, "poll.sh to exit after SIGTERM");
+    },
+  };
+  pollers.push(poller);
+  return poller;
+}
+
+/** Runs poll.sh to its end (CLAWTALK_ONCE, or a run expected to exit by itself). */
+async function runPoll(cwd: string, env: Record<string, string>): Promise<Exit & { stderr: string; stdout: string }> {
+  const poller = startPoll(cwd, env);
+  const exit = await withTimeout(poller.exited, RUN_TIMEOUT_MS, "poll.sh to exit");
+  return { ...exit, stderr: poller.stderr(), stdout: poller.stdout() };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** The lines poll.sh wrote to stderr. */
+const lines = (text: string): string[] => text.split("\n").filter((line) => line !== "");
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-poll-sh-relay-"));
+  port = await freePort();
+  relay = await startRelay();
+});
+
+afterAll(async () => {
+  for (const poller of pollers) killGroup(poller.child.pid);
+  await relay?.stop();
+  for (const dir of [...scratchDirs, stateDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+// ---------------------------------------------------------------------------------------------
+
+describe("poll.sh: messages reach the callback in order and are deleted only after it succeeded", () => {
+  test("a CLAWTALK_ONCE run feeds each message to the callback as one JSON document, oldest first, and deletes it", async () => {
+    const s = await scenario("once");
+    const sent = [await send(s.alice, s.bob, "first"), await send(s.alice, s.bob, "second"), await send(s.alice, s.bob, "third")];
+    expect(await inboxIds(s.bob)).toEqual(sent.map((m) => m.id));
+
+    const run = await runPoll(s.dir, s.env({ CLAWTALK_ONCE: "1" }));
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+
+    const attempts = s.attempts();
+    expect(attempts.map((a) => a.id)).toEqual(sent.map((m) => m.id));
+    expect(attempts.map((a) => a.payload)).toEqual(["first", "second", "third"]);
+    expect(attempts.map((a) => a.ts)).toEqual(sent.map((m) => m.ts));
+    expect(attempts.every((a) => a.ok)).toBe(true);
+    expect(await inboxIds(s.bob)).toEqual([]);
+    expect(readFileSync(s.cursorFile, "utf8").trim()).toBe(sent[2]!.ts);
+  });
+
+  test("the callback receives the whole stored envelope as one line of JSON", async () => {
+    const s = await scenario("envelope");
+    const sent = await send(s.alice, s.bob, "hello", { topic: "sync", correlationId: "corr-1" });
+    const out = join(s.dir, "stdin-copy");
+
+    const run = await runPoll(s.dir, s.env({ CLAWTALK_ONCE: "1", CLAWTALK_CALLBACK: 'cat >> "$POLL_DIR/stdin-copy"' }));
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+
+    const text = readFileSync(out, "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(lines(text)).toHaveLength(1);
+    expect(JSON.parse(text)).toEqual({
+      id: sent.id,
+      ts: sent.ts,
+      from: s.alice.name,
+      to: s.bob.name,
+      type: "notification",
+      encrypted: false,
+      payload: "hello",
+      topic: "sync",
+      correlationId: "corr-1",
+    });
+  });
+
+  test("a backlog longer than one page (50) is handled completely and in order", async () => {
+    const s = await scenario("backlog");
+    const sent: Sent[] = [];
+    for (let i = 0; i < 56; i++) sent.push(await send(s.alice, s.bob, `m${i}`));
+
+    const run = await runPoll(s.dir, s.env({ CLAWTALK_ONCE: "1", CLAWTALK_CALLBACK: 'cat >> "$POLL_DIR/stdin-copy"' }));
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+
+    const seen = lines(readFileSync(join(s.dir, "stdin-copy"), "utf8")).map((line) => JSON.parse(line) as { id: string });
+    expect(seen.map((m) => m.id)).toEqual(sent.map((m) => m.id));
+    expect(await inboxIds(s.bob)).toEqual([]);
+  });
+
+  test("a failing callback leaves its message (and those after it) in the inbox, and poll.sh retries it until it succeeds", async () => {
+    const s = await scenario("retry");
+    writeFileSync(join(s.dir, "broken"), "");
+    const [a, failing, c] = [await send(s.alice, s.bob, "a"), await send(s.alice, s.bob, "please fail"), await send(s.alice, s.bob, "c")];
+    const poller = startPoll(s.dir, s.env());
+
+    // Retried: at least two failed attempts on the same message.
+    await eventually(
+      () => (s.attempts().filter((x) => x.id === failing.id && !x.ok).length >= 2 ? true : null),
+      HANDLE_WAIT_MS,
+      "the failing message to be tried twice",
+    );
+    // Nothing after it was handled meanwhile, and only the handled message was deleted.
+    expect(s.handled()).toEqual([a.id]);
+    expect(await inboxIds(s.bob)).toEqual([failing.id, c.id]);
+    expect(readFileSync(s.cursorFile, "utf8").trim()).toBe(a.ts);
+    expect(poller.stderr()).toContain(`callback exited 1 on message ${failing.id}`);
+
+    unlinkSync(join(s.dir, "broken"));
+    await eventually(() => (s.handled().length === 3 ? true : null), HANDLE_WAIT_MS, "the retried message and the next one");
+    expect(s.handled()).toEqual([a.id, failing.id, c.id]);
+    await eventually(async () => ((await inboxIds(s.bob)).length === 0 ? true : null), HANDLE_WAIT_MS, "an empty inbox");
+
+    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+  });
+
+  test("a CLAWTALK_ONCE run stops at a failing callback with status 1, leaving that message and the rest", async () => {
+    const s = await scenario("oncefail");
+    writeFileSync(join(s.dir, "broken"), "");
+    const [a, failing, c] = [await send(s.alice, s.bob, "a"), await send(s.alice, s.bob, "fail here"), await send(s.alice, s.bob, "c")];
+
+    const run = await runPoll(s.dir, s.env({ CLAWTALK_ONCE: "1" }));
+    expect(run.code).toBe(1);
+    expect(s.attempts().map((x) => [x.id, x.ok])).toEqual([
+      [a.id, true],
+      [failing.id, false],
+    ]);
+    expect(await inboxIds(s.bob)).toEqual([failing.id, c.id]);
+  });
+
+  test("CLAWTALK_DELETE=false leaves every message in the inbox; the cursor alone keeps them from repeating", async () => {
+    const s = await scenario("nodelete");
+    const first = [await send(s.alice, s.bob, "one"), await send(s.alice, s.bob, "two")];
+    const env = s.env({ CLAWTALK_ONCE: "1", CLAWTALK_DELETE: "false" });
+
+    expect((await runPoll(s.dir, env)).code).toBe(0);
+    expect(s.handled()).toEqual(first.map((m) => m.id));
+    expect(await inboxIds(s.bob)).toEqual(first.map((m) => m.id));
+
+    expect((await runPoll(s.dir, env)).code).toBe(0);
+    expect(s.handled()).toEqual(first.map((m) => m.id));
+
+    const third = await send(s.alice, s.bob, "three");
+    expect((await runPoll(s.dir, env)).code).toBe(0);
+    expect(s.handled()).toEqual([...first, third].map((m) => m.id));
+    expect(await inboxIds(s.bob)).toEqual([...first, third].map((m) => m.id));
+  });
+});
+
+describe("poll.sh: the cursor file", () => {
+  test("restarts (CLAWTALK_ONCE runs and long-running runs stopped with SIGTERM) continue with no repeat and no gap", async () => {
+    const s = await scenario("cursor");
+    // Deletion off, so a repeat would be visible: everything stays in the inbox.
+    const onceEnv = s.env({ CLAWTALK_ONCE: "1", CLAWTALK_DELETE: "false" });
+    const loopEnv = s.env({ CLAWTALK_DELETE: "false" });
+    const sent: Sent[] = [];
+
+    sent.push(await send(s.alice, s.bob, "m1"), await send(s.alice, s.bob, "m2"));
+    expect((await runPoll(s.dir, onceEnv)).code).toBe(0);
+    expect(s.handled()).toEqual(sent.map((m) => m.id));
+
+    sent.push(await send(s.alice, s.bob, "m3"));
+    let poller = startPoll(s.dir, loopEnv);
+    await eventually(() => (s.handled().length === 3 ? true : null), HANDLE_WAIT_MS, "m3");
+    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+
+    sent.push(await send(s.alice, s.bob, "m4"), await send(s.alice, s.bob, "m5"));
+    expect((await runPoll(s.dir, onceEnv)).code).toBe(0);
+    expect(s.handled()).toEqual(sent.map((m) => m.id));
+
+    sent.push(await send(s.alice, s.bob, "m6"));
+    poller = startPoll(s.dir, loopEnv);
+    sent.push(await send(s.alice, s.bob, "m7"));
+    await eventually(() => (s.handled().length === 7 ? true : null), HANDLE_WAIT_MS, "m6 and m7");
+    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+
+    expect((await runPoll(s.dir, onceEnv)).code).toBe(0);
+    expect(s.attempts().map((a) => a.id)).toEqual(sent.map((m) => m.id));
+    expect(readFileSync(s.cursorFile, "utf8")).toBe(`${sent[6]!.ts}\n`);
+    expect(await inboxIds(s.bob)).toEqual(sent.map((m) => m.id));
+  });
+
+  test("SIGTERM during a callback lets that message finish (deleted, cursor saved) and exits 0 before the next one", async () => {
+    const s = await scenario("sigterm");
+    const slow = await send(s.alice, s.bob, "slow one");
+    const next = await send(s.alice, s.bob, "next");
+    const poller = startPoll(s.dir, s.env());
+
+    await eventually(() => (existsSync(join(s.dir, "slow-started")) ? true : null), HANDLE_WAIT_MS, "the slow callback to start");
+    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+
+    expect(s.attempts().map((a) => [a.id, a.ok])).toEqual([[slow.id, true]]);
+    expect(readFileSync(s.cursorFile, "utf8").trim()).toBe(slow.ts);
+    expect(await inboxIds(s.bob)).toEqual([next.id]);
+  });
+
+  test("without CLAWTALK_CURSOR_FILE the cursor is kept in ~/.clawtalk-cursor", async () => {
+    const s = await scenario("home");
+    const sent = await send(s.alice, s.bob, "x");
+    const env = s.env({ CLAWTALK_ONCE: "1" });
+    delete env.CLAWTALK_CURSOR_FILE;
+
+    expect((await runPoll(s.dir, env)).code).toBe(0); // HOME is the scenario directory
+    expect(readFileSync(join(s.dir, ".clawtalk-cursor"), "utf8").trim()).toBe(sent.ts);
+  });
+});
+
+describe("poll.sh: message content is data, never shell", () => {
+  test("a payload full of shell metacharacters reaches the callback verbatim, creates no file and is not in the environment", async () => {
+    const s = await scenario("shell");
+    const payload = "$(touch pwned) `touch pwned2` \"; touch pwned3\n'single' \"double\" $HOME ${PATH} \\ | & ; < > * ?";
+    const sent = await send(s.alice, s.bob, payload, { correlationId: "$(touch pwned4); `touch pwned5`" });
+    const objectPayload = { "$(touch pwned6)": "`touch pwned7`\n\"; touch pwned8" };
+    const reply = await call("POST", "/messages", s.alice.apiKey, { to: s.bob.name, type: "request", encrypted: false, payload: objectPayload });
+    expect(reply.status, reply.text).toBe(201);
+
+    const run = await runPoll(
+      s.dir,
+      s.env({ CLAWTALK_ONCE: "1", CLAWTALK_CALLBACK: 'env >> "$POLL_DIR/environment"; cat >> "$POLL_DIR/stdin-copy"' }),
+    );
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+
+    const seen = lines(readFileSync(join(s.dir, "stdin-copy"), "utf8")).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toMatchObject({ id: sent.id, payload, correlationId: "$(touch pwned4); `touch pwned5`" });
+    expect(seen[1]).toMatchObject({ id: reply.body.id, payload: objectPayload });
+
+    const pwned = (dir: string) => readdirSync(dir).filter((name) => name.startsWith("pwned"));
+    expect(pwned(s.dir)).toEqual([]);
+    expect(pwned(PROJECT_ROOT)).toEqual([]);
+    expect(pwned(tmpdir())).toEqual([]);
+    const environment = readFileSync(join(s.dir, "environment"), "utf8");
+    expect(environment).not.toContain("touch pwned");
+    expect(await inboxIds(s.bob)).toEqual([]);
+  });
+});
+
+describe("poll.sh: long-polling and an unavailable relay", () => {
+  test("a long-running poll.sh picks up a message sent while it waits, well before its interval would", async () => {
+    const s = await scenario("longpoll");
+    // An interval of 60 s: a message handled within seconds came through the held long-poll.
+    const poller = startPoll(s.dir, s.env({ CLAWTALK_INTERVAL: "60" }));
+    await new Promise((r) => setTimeout(r, 2_000)); // let it settle into its first long-poll
+    expect(poller.child.exitCode).toBeNull();
+
+    const sent = await send(s.alice, s.bob, "while you wait");
+    await eventually(() => (s.handled().length === 1 ? true : null), 10_000, "the message to be picked up");
+    expect(s.handled()).toEqual([sent.id]);
+    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+  });
+
+  test("SIGTERM while idle in a long-poll exits 0 at once, without waiting for the poll to end", async () => {
+    const s = await scenario("idle");
+    const poller = startPoll(s.dir, s.env({ CLAWTALK_INTERVAL: "60" }));
+    await new Promise((r) => setTimeout(r, 2_000));
+    // Well under the 30 s the long-poll would last.
+    const exit = await withTimeout(poller.terminate(), 10_000, "poll.sh to stop");
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(poller.stderr()).toBe("");
+  });
+
+  test("while the relay is stopped poll.sh keeps retrying, one stderr line per failure, and resumes after the relay restarts", async () => {
+    const s = await scenario("outage");
+    const before = await send(s.alice, s.bob, "before the outage");
+    const poller = startPoll(s.dir, s.env());
+    await eventually(() => (s.handled().length === 1 ? true : null), HANDLE_WAIT_MS, "the first message");
+
+    await relay.stop();
+    const failures = await eventually(
+      () => {
+        const failed = lines(poller.stderr());
+        return failed.filter((line) => line.includes("relay unreachable")).length >= 3 ? failed : null;
+      },
+      HANDLE_WAIT_MS,
+      "three failed polls reported on stderr",
+    );
+    expect(poller.child.exitCode).toBeNull();
+    // One line per failure; the pause starts at CLAWTALK_INTERVAL (1 s) and doubles.
+    for (const line of failures) expect(line).toMatch(/^poll\.sh: relay (unreachable \(.*\)|answered HTTP 5\d\d.*); retrying in \d+s$/);
+    const delays = failures.map((line) => Number(/retrying in (\d+)s$/.exec(line)?.[1]));
+    expect(delays).toEqual(delays.map((_, i) => Math.min(2 ** i, 60)));
+
+    relay = await startRelay(); // same port, state directory and admin key
+    const after = await send(s.alice, s.bob, "after the restart");
+    await eventually(() => (s.handled().length === 2 ? true : null), 90_000, "the message sent after the restart");
+    expect(s.handled()).toEqual([before.id, after.id]);
+    await eventually(async () => ((await inboxIds(s.bob)).length === 0 ? true : null), HANDLE_WAIT_MS, "an empty inbox");
+    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+  }, 180_000);
+});
+
+describe("poll.sh: failures that end it", () => {
+  test("a wrong API key exits with status 2 and one line on stderr, without running the callback", async () => {
+    const s = await scenario("wrongkey");
+    await send(s.alice, s.bob, "not for you");
+    const run = await runPoll(s.dir, s.env({ CLAWTALK_API_KEY: `ct_${randomBytes(32).toString("base64url")}` }));
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/^poll\.sh: .*401/);
+    expect(s.attempts()).toEqual([]);
+  });
+
+  const badSettings: [string, Record<string, string | undefined>, RegExp][] = [
+    ["no CLAWTALK_API_KEY", { CLAWTALK_API_KEY: undefined }, /CLAWTALK_API_KEY/],
+    ["no CLAWTALK_CALLBACK", { CLAWTALK_CALLBACK: undefined }, /CLAWTALK_CALLBACK/],
+    ["a CLAWTALK_INTERVAL that is not a whole number of seconds", { CLAWTALK_INTERVAL: "1; touch pwned" }, /CLAWTALK_INTERVAL/],
+    ["a CLAWTALK_INTERVAL of 0", { CLAWTALK_INTERVAL: "0" }, /CLAWTALK_INTERVAL/],
+    ["a CLAWTALK_DELETE that is neither true nor false", { CLAWTALK_DELETE: "maybe" }, /CLAWTALK_DELETE/],
+    ["a CLAWTALK_URL that is not http(s)", { CLAWTALK_URL: "file:///etc/passwd" }, /CLAWTALK_URL/],
+  ];
+  test.each(badSettings)("%s exits with status 1 and one line naming the setting", async (_, change, message) => {
+    const s = await scenario("settings");
+    const env: Record<string, string> = s.env();
+    for (const [key, value] of Object.entries(change)) {
+      if (value === undefined) delete env[key];
+      else env[key] = value;
+    }
+    const run = await runPoll(s.dir, env);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+    expect(readdirSync(s.dir).filter((name) => name.startsWith("pwned"))).toEqual([]);
+  });
+
+  test("a message id with characters outside [A-Za-z0-9._:-] is refused: no callback, no DELETE, status 1", async () => {
+    // The relay never hands out such an id (it validates ids), so a stand-in relay serves one here.
+    const s = await scenario("badid");
+    const requests: string[] = [];
+    const badId = "../agents/x?y=1 $(touch pwned)";
+    const server: Server = createServer((request, response) => {
+      requests.push(`${request.method} ${request.url}`);
+      response.setHeader("Content-Type", "application/json");
+      if (request.method === "GET" && request.url?.startsWith("/messages?")) {
+        const message = { id: badId, ts: "2026-01-01T00:00:00.000Z", from: "x", to: "y", type: "notification", encrypted: false, payload: "p" };
+        response.end(JSON.stringify({ messages: [message], count: 1, hasMore: false }));
+      } else {
+        response.statusCode = 404;
+        response.end(JSON.stringify({ error: "Not found.", code: "NOT_FOUND" }));
+      }
+    });
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    try {
+      const address = server.address();
+      const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+      const run = await runPoll(s.dir, s.env({ CLAWTALK_URL: url }));
+      expect(run.code).toBe(1);
+      expect(lines(run.stderr)).toHaveLength(1);
+      expect(run.stderr).toMatch(/refusing/);
+      expect(s.attempts()).toEqual([]);
+      expect(requests.every((r) => r.startsWith("GET /messages?"))).toBe(true);
+      expect(existsSync(s.cursorFile)).toBe(false);
+      expect(readdirSync(s.dir).filter((name) => name.startsWith("pwned"))).toEqual([]);
+    } finally {
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
+  });
+});
