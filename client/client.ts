@@ -19,7 +19,7 @@ import { decrypt, encrypt, sign, verifySignature, type AgentKeys } from "./crypt
 export interface ClientOptions {
   baseUrl: string;
   apiKey: string;
-  /** This agent's registered name (the signed `from`); looked up with GET /agents/me when absent. */
+  /** This agent's name exactly as registered (the signed `from`); looked up with GET /agents/me when absent. */
   agentName?: string;
   /** X25519 secret key (base64), to encrypt and decrypt. */
   privateKey?: string;
@@ -264,22 +264,28 @@ export class ClawTalkClient {
   async open(envelope: Envelope): Promise<ReceivedMessage> {
     const message: ReceivedMessage = { ...envelope, verified: false, problems: [] };
     let peer = await this.peer(envelope.from);
+    let refreshed = false;
+    // The sender may have changed its keys since they were cached: look them up again, once.
+    const refresh = async () => {
+      if (refreshed) return false;
+      refreshed = true;
+      peer = await this.peer(envelope.from, true);
+      return true;
+    };
     if (envelope.signature !== undefined) {
       let check = peer?.signingKey ? verifySignature(envelope, peer.signingKey) : "invalid";
-      if (check === "invalid") {
-        // The sender may have rotated its signing key: refresh once.
-        peer = await this.peer(envelope.from, true);
-        check = peer?.signingKey ? verifySignature(envelope, peer.signingKey) : "invalid";
-      }
+      if (check === "invalid" && (await refresh())) check = peer?.signingKey ? verifySignature(envelope, peer.signingKey) : "invalid";
       message.verified = check === "valid" || check === "legacy";
       if (check === "legacy") message.legacy = true;
       if (check === "invalid") message.problems.push(peer ? "bad-signature" : "unknown-sender");
     }
     if (envelope.encrypted) {
-      const plaintext =
+      const open = () =>
         this.privateKey && peer?.publicKey && typeof envelope.payload === "string" && envelope.nonce
           ? decrypt(envelope.payload, envelope.nonce, peer.publicKey, this.privateKey)
           : null;
+      let plaintext = open();
+      if (plaintext === null && (await refresh())) plaintext = open();
       if (plaintext === null) message.problems.push("decrypt-failed");
       else message.plaintext = plaintext;
     } else {
@@ -304,7 +310,9 @@ export class ClawTalkClient {
   /**
    * Long-polls forever (until `signal` aborts), yielding each message once, oldest first. The
    * cursor (the `ts` of the last message yielded) is saved after the loop body that handled the
-   * message finished, so a restart resumes with no repeat and no gap. Network errors, 5xx, 408
+   * message finished, so a restart resumes with no repeat and no gap. (Leaving the loop with
+   * `break` or a throw does not save it: that message comes again, at-least-once. Stop with the
+   * signal to stop cleanly.) Network errors, 5xx, 408
    * and 429 back off (1 s doubling to 30 s) and retry; any other 4xx (a revoked key) is thrown.
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<ReceivedMessage> {

@@ -238,6 +238,12 @@ export class InboxStore {
     return deleted;
   }
 
+  /** Removes an expired message with this id still awaiting the purge; returns its ts. */
+  purgeExpiredId(id: string, now: number): number | null {
+    const row = this.sql.exec<{ ts: number }>("DELETE FROM messages WHERE id = ? AND expires_at <= ? RETURNING ts", id, now).toArray()[0];
+    return row?.ts ?? null;
+  }
+
   /** Removes up to EXPIRY_BATCH expired rows of each table; returns the expired messages' ts. */
   purgeExpired(now: number): number[] {
     const gone = this.sql

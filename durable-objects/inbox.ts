@@ -247,6 +247,12 @@ export class InboxObject extends DurableObject<Env> {
       json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
     };
     const webhook = this.config.webhookUrl !== null && this.config.webhookDisabled === null;
+    // An id may come again once its message expired; the expired row may not be purged yet.
+    const stale = this.store.purgeExpiredId(id, now);
+    if (stale !== null) {
+      this.count--;
+      this.recent.remove(new Set([stale]));
+    }
     this.ctx.storage.transactionSync(() => {
       this.store.insert(message);
       this.store.setState("last_ts", String(ts));
