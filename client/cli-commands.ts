@@ -32,6 +32,12 @@ export async function keygenCommand(args: Args): Promise<number> {
 
 export async function registerCommand(args: Args): Promise<number> {
   const name = onePositional(args, "NAME");
+  // `register NAME --key-file F` with no F yet makes the keys first: one command from nothing to an agent.
+  const wanted = keyFilePath(args);
+  if (wanted.explicit && !existsSync(wanted.path)) {
+    writeKeyFile(wanted.path, generateKeys(), { exclusive: true });
+    warn(`generated new keys in ${wanted.path}`);
+  }
   const keyFile = loadKeyFile(args);
   // An API key is shown once: never overwrite the one of another agent.
   if (keyFile?.data.apiKey && keyFile.data.name && nameKey(keyFile.data.name) !== nameKey(name)) {

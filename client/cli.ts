@@ -58,7 +58,7 @@ const COMMANDS: Record<string, Command> = {
   },
   register: {
     usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b]",
-    summary: "Register an agent (admin key), uploading the key file's public keys and saving its API key there",
+    summary: "Register an agent (admin key), uploading the key file's public keys (made first if --key-file names no file yet) and saving its API key there",
     options: {
       owner: { type: "string", value: "O", help: "the agent's owner" },
       "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL too" },
