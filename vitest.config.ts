@@ -53,6 +53,8 @@ export default defineConfig({
       ),
       // Node-side tests against a real `wrangler dev` process (crash recovery, clients, browser).
       { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 } },
+      // The dashboard in Debian's Chromium (playwright-core) against a real `wrangler dev`.
+      { test: { name: "browser", include: ["test/browser/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 } },
     ],
   },
 });

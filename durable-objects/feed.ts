@@ -66,11 +66,20 @@ CREATE TABLE IF NOT EXISTS latency (
 `;
 
 export interface FeedPage {
-  items: FeedItem[];
+  items: (FeedItem & { seq: number })[];
   hasMore: boolean;
   oldestTs: number | null;
   newestTs: number | null;
+  /** The arrival sequence of the last item: the exact cursor for `afterSeq`. */
+  lastSeq: number | null;
 }
+
+/**
+ * A feed query. Items carry each inbox's own `ts` and arrive in batches, so one can reach the
+ * feed after a newer one from another inbox: `after` (by ts) may skip it, `afterSeq` (by
+ * arrival in the feed, oldest first) never does.
+ */
+export type FeedQuery = MessageQuery & { afterSeq?: number };
 
 export interface ChannelCount {
   topic: string;
@@ -170,28 +179,30 @@ export class FeedObject extends DurableObject<Env> {
   }
 
   /** The global feed, with the same filters and paging as an inbox; `waitS` long-polls. */
-  async query(q: MessageQuery, waitS = 0): Promise<FeedPage> {
+  async query(q: FeedQuery, waitS = 0): Promise<FeedPage> {
     const page = this.page(q);
     if (page.items.length > 0 || waitS <= 0) return page;
     await this.waitForItems(waitS * 1000);
     return this.page(q);
   }
 
-  private page(q: MessageQuery): FeedPage {
+  private page(q: FeedQuery): FeedPage {
     const filter = messageFilter(q);
+    const order = q.afterSeq === undefined ? `ts ${filter.order}, seq ${filter.order}` : "seq ASC";
     const rows = this.sql
-      .exec<{ ts: number; item: string }>(
-        `SELECT ts, item FROM items WHERE ${filter.sql} ORDER BY ts ${filter.order}, seq ${filter.order} LIMIT ?`,
-        ...filter.args, q.limit + 1,
+      .exec<{ seq: number; ts: number; item: string }>(
+        `SELECT seq, ts, item FROM items WHERE ${filter.sql} AND seq > ? ORDER BY ${order} LIMIT ?`,
+        ...filter.args, q.afterSeq ?? 0, q.limit + 1,
       )
       .toArray();
     const page = rows.slice(0, q.limit);
     const times = page.map((row) => row.ts);
     return {
-      items: page.map((row) => JSON.parse(row.item) as FeedItem),
+      items: page.map((row) => ({ ...(JSON.parse(row.item) as FeedItem), seq: row.seq })),
       hasMore: rows.length > q.limit,
       oldestTs: times.length ? Math.min(...times) : null,
       newestTs: times.length ? Math.max(...times) : null,
+      lastSeq: page.length ? Math.max(...page.map((row) => row.seq)) : q.afterSeq ?? null,
     };
   }
 

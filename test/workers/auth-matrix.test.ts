@@ -73,7 +73,7 @@ interface Fixture {
 const FIXTURES: Record<string, Fixture> = {
   "GET /health": { request: () => ({ path: "/health" }), ok: 200 },
   "GET /openapi.json": { request: () => ({ path: "/openapi.json" }), ok: 200 },
-  "GET /dashboard/*": { request: () => ({ path: "/dashboard" }), ok: 200 },
+  "GET /dashboard/*": { request: () => ({ path: "/dashboard/" }), ok: 200 },
   "POST /register": {
     request: async () => ({ path: "/register", json: { invite: await newInvite(), name: uniqueName("selfreg") } }),
     ok: 201,

@@ -81,7 +81,7 @@ describe("every response carries Cache-Control: no-store, an X-Request-Id and th
   const cases: Case[] = [
     { what: "GET /health", status: 200, make: () => call("GET", "/health") },
     { what: "GET /openapi.json", status: 200, make: () => call("GET", "/openapi.json") },
-    { what: "GET /dashboard", status: 200, make: () => call("GET", "/dashboard") },
+    { what: "GET /dashboard/", status: 200, make: () => call("GET", "/dashboard/") },
     { what: "a registration", status: 201, make: () => call("POST", "/agents", { key: ADMIN_KEY, json: { name: uniqueName("hdr") } }) },
     {
       what: "a send",
@@ -276,7 +276,14 @@ describe("GET /openapi.json", () => {
 // ---- The dashboard ------------------------------------------------------------------------
 
 describe("GET /dashboard", () => {
-  it.each(["/dashboard", "/dashboard/", "/dashboard/index.html"])("%s answers the dashboard HTML with a strict CSP", async (path) => {
+  it("/dashboard redirects to /dashboard/, so the page's relative links resolve", async () => {
+    const reply = await call("GET", "/dashboard");
+    expect(reply.status).toBe(308);
+    expect(new URL(reply.headers.get("Location")!).pathname).toBe("/dashboard/");
+    expectStandardHeaders(reply, "/dashboard");
+  });
+
+  it.each(["/dashboard/", "/dashboard/index.html"])("%s answers the dashboard HTML with a strict CSP", async (path) => {
     const reply = await call("GET", path);
     expect(reply.status).toBe(200);
     expect(reply.headers.get("Content-Type")).toMatch(/^text\/html/);
@@ -299,7 +306,7 @@ describe("GET /dashboard", () => {
   });
 
   it("the page has no inline script or event handler that its CSP would block", async () => {
-    const html = (await call("GET", "/dashboard")).text;
+    const html = (await call("GET", "/dashboard/")).text;
     for (const tag of html.match(/<script\b[^>]*>/gi) ?? []) expect(tag, "inline <script>").toMatch(/\bsrc=/i);
     expect(html).not.toMatch(/\son[a-z]+\s*=/i);
     expect(html).not.toMatch(/javascript:/i);

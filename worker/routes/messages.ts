@@ -36,8 +36,10 @@ async function listInbox(c: RouteContext, name: string, keyHash: string, query: 
 async function receive(c: RouteContext): Promise<Response> {
   const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller?.role === "admin") {
-    const page = await feedStub(c.env).query(query, query.wait);
-    return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore) });
+    const afterSeq = c.url.searchParams.get("afterSeq");
+    if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError("BAD_REQUEST", "afterSeq: expected a whole number.");
+    const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
+    return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore), lastSeq: page.lastSeq });
   }
   const caller = agentCaller(c);
   const page = unwrap(await listInbox(c, caller.name, caller.keyHash, query));

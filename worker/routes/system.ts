@@ -31,6 +31,8 @@ export const systemRoutes: RouteTable = {
       summary: "The monitoring dashboard (static files; the page asks for the admin key)",
       access: "public",
       async handle(c) {
+        // Relative links in the page resolve against /dashboard/, not /.
+        if (c.url.pathname === "/dashboard") return Response.redirect(new URL("/dashboard/", c.url).toString(), 308);
         const path = c.url.pathname.replace(/^\/dashboard\/?/, "/");
         const asset = new URL(path === "/" ? "/index.html" : path, c.url);
         const response = await c.env.ASSETS.fetch(new Request(asset, c.request));

@@ -1,0 +1,442 @@
+// The ClawTalk relay monitor (SPEC §7). Signs in with the admin key, then keeps every panel live:
+// the message feed long-polls the relay's admin feed continuously, the other panels refresh every
+// ten seconds, and everything pauses while the tab is hidden.
+//
+// Where things are kept: the relay URL in localStorage (it is not a secret, and it is handy to
+// have it remembered); the admin key in sessionStorage only (gone when the tab closes), and it
+// only ever travels in an Authorization header, never in a URL.
+
+import { RelayCallError, RelayClient, normalizeRelayUrl } from "./api.js";
+import { latencyChart, throughputChart } from "./charts.js";
+import { byId, setText } from "./dom.js";
+import { count } from "./format.js";
+import { agentRows, channelRows, emptyLine, emptyRow, feedEntry, webhookRows } from "./panels.js";
+
+const RELAY_URL_KEY = "clawtalk.dashboard.relayUrl";
+const ADMIN_KEY_KEY = "clawtalk.dashboard.adminKey";
+
+/** Panels other than the feed are re-read this often. */
+const REFRESH_MS = 10_000;
+/** Seconds the relay may hold a feed long-poll (it clamps to its own maximum, 30 s by default). */
+const LONG_POLL_S = 25;
+/** A long-poll that has not answered after this long is presumed lost and is retried. */
+const LONG_POLL_TIMEOUT_MS = (LONG_POLL_S + 20) * 1000;
+/** Feed items shown; older ones are dropped from the page. */
+const FEED_KEPT = 200;
+const FEED_PAGE = 100;
+const FEED_FIRST_PAGE = 50;
+
+/** Everything the signed-in session holds. Replaced wholesale on sign-in, dropped on sign-out. */
+let session = null;
+
+function newSession(client) {
+  return {
+    client,
+    /** Bumped on every pause and sign-out, so loops started before it stop on their own. */
+    generation: 0,
+    live: false,
+    refreshTimer: null,
+    refreshing: false,
+    /** Aborts the requests of the current live period (pause, sign-out). */
+    liveAbort: null,
+    /** Feed items by `${id}\n${to}` (one stored copy per recipient inbox). */
+    feed: new Map(),
+    feedCursor: null,
+    /** Elements of feed items already on the page, so a re-render keeps them (and their highlight). */
+    feedNodes: new Map(),
+    agents: [],
+    webhookHealth: [],
+    /** The last /admin/stats answer, kept to redraw the charts on resize. */
+    stats: null,
+    lastError: null,
+  };
+}
+
+// ---- Storage (both can throw in locked-down browsers; the dashboard then just forgets) ----
+
+function readStorage(storage, key) {
+  try {
+    return storage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeStorage(storage, key, value) {
+  try {
+    if (value === null) storage.removeItem(key);
+    else storage.setItem(key, value);
+  } catch {
+    // not remembered
+  }
+}
+
+/** The relay URL to offer: the remembered one, else this page's origin when the relay serves it. */
+function defaultRelayUrl() {
+  const remembered = readStorage(localStorage, RELAY_URL_KEY);
+  if (remembered) return remembered;
+  if (location.protocol.startsWith("http") && location.pathname.startsWith("/dashboard")) return location.origin;
+  return "http://127.0.0.1:8787";
+}
+
+// ---- Status line ----
+
+function setStatus(tone, text) {
+  byId("status-dot").className = `status-dot tone-${tone}`;
+  setText("status-text", text);
+}
+
+function clockNow() {
+  return new Date().toLocaleTimeString("en-GB", { hour12: false });
+}
+
+function reportProblem(error) {
+  if (!session) return;
+  session.lastError = error;
+  setStatus("error", error instanceof RelayCallError ? error.message : `Unexpected error: ${String(error?.message ?? error)}`);
+}
+
+function reportHealthy() {
+  if (!session || !session.live) return;
+  session.lastError = null;
+  setStatus("live", `live · updated ${clockNow()}`);
+}
+
+// ---- Views ----
+
+function showLogin(message) {
+  byId("dashboard-view").hidden = true;
+  byId("session").hidden = true;
+  byId("login-view").hidden = false;
+  byId("relay-url").value = defaultRelayUrl();
+  byId("admin-key").value = "";
+  const error = byId("login-error");
+  error.textContent = message ?? "";
+  error.hidden = !message;
+  setStatus(message ? "error" : "idle", message ? "not signed in: key refused or relay unreachable" : "not signed in");
+  byId("admin-key").focus();
+}
+
+function showDashboard() {
+  byId("login-view").hidden = true;
+  byId("login-error").hidden = true;
+  byId("dashboard-view").hidden = false;
+  byId("session").hidden = false;
+  setText("session-relay", session.client.baseUrl);
+}
+
+function clearPanels() {
+  for (const id of ["agents-body", "webhooks", "channels-body", "feed", "chart-throughput", "chart-latency"]) byId(id).replaceChildren();
+  for (const id of ["agents-count", "feed-count", "channels-count", "throughput-total", "latency-total"]) setText(id, "");
+}
+
+// ---- Sign in and out ----
+
+async function signIn(relayUrl, adminKey) {
+  stopSession();
+  const client = new RelayClient(relayUrl, adminKey);
+  setStatus("busy", `connecting to ${relayUrl}…`);
+  // One call proves the key before anything is remembered: /agents needs an admin or agent key,
+  // and the stats call needs the admin key, so an agent's key is refused (403) here too.
+  const [agents] = await Promise.all([client.agents(), client.stats(1)]);
+  writeStorage(sessionStorage, ADMIN_KEY_KEY, adminKey);
+  writeStorage(localStorage, RELAY_URL_KEY, relayUrl);
+  session = newSession(client);
+  session.agents = agents;
+  byId("admin-key").value = "";
+  clearPanels();
+  showDashboard();
+  renderAgents();
+  resume();
+}
+
+/** Ends the session: stops every loop, forgets the key, clears the panels, shows the form. */
+function signOut(message) {
+  stopSession();
+  writeStorage(sessionStorage, ADMIN_KEY_KEY, null);
+  clearPanels();
+  showLogin(message);
+}
+
+function stopSession() {
+  if (!session) return;
+  pause();
+  session = null;
+}
+
+function onKeyRefused(error) {
+  signOut(`${error.message} Sign in again.`);
+}
+
+// ---- Live updates: pause while hidden, resume when visible ----
+
+function resume() {
+  if (!session || session.live || document.visibilityState === "hidden") return;
+  session.live = true;
+  setStatus("live", "live");
+  const generation = ++session.generation;
+  session.liveAbort = new AbortController();
+  void refreshPanels(generation);
+  session.refreshTimer = setInterval(() => void refreshPanels(generation), REFRESH_MS);
+  void runFeed(generation);
+}
+
+function pause() {
+  if (!session) return;
+  session.generation++;
+  session.live = false;
+  clearInterval(session.refreshTimer);
+  session.refreshTimer = null;
+  // Aborting the held long-poll (and any refresh under way) frees the connections at once; the
+  // relay sees the requests end, and nothing is in flight while the tab is hidden.
+  session.liveAbort?.abort();
+  session.liveAbort = null;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!session) return;
+  if (document.visibilityState === "hidden") {
+    pause();
+    setStatus("paused", "paused while the tab is hidden");
+  } else {
+    resume();
+  }
+});
+
+const current = (generation) => session !== null && session.generation === generation;
+
+// ---- The feed ----
+
+function feedKey(item) {
+  return `${item.id}\n${String(item.to).toLowerCase()}`;
+}
+
+function isFeedItem(item) {
+  return item && typeof item === "object" && typeof item.id === "string" && typeof item.ts === "string";
+}
+
+/** Adds items (any order, duplicates welcome) and re-renders the feed newest first. */
+function mergeFeed(items) {
+  if (!Array.isArray(items)) return;
+  let added = 0;
+  for (const item of items) {
+    if (!isFeedItem(item)) continue;
+    const key = feedKey(item);
+    if (!session.feed.has(key)) added++;
+    session.feed.set(key, item);
+  }
+  if (added === 0 && session.feedNodes.size > 0) return;
+  const ordered = [...session.feed.entries()].sort(([ka, a], [kb, b]) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : ka < kb ? 1 : -1));
+  const kept = ordered.slice(0, FEED_KEPT);
+  session.feed = new Map(kept);
+  const nodes = new Map();
+  const firstRender = session.feedNodes.size === 0;
+  const elements = kept.map(([key, item]) => {
+    let node = session.feedNodes.get(key);
+    if (!node) {
+      node = feedEntry(item);
+      if (!firstRender) {
+        node.classList.add("fresh");
+        node.addEventListener("animationend", () => node.classList.remove("fresh"), { once: true });
+      }
+    }
+    nodes.set(key, node);
+    return node;
+  });
+  session.feedNodes = nodes;
+  byId("feed").replaceChildren(...(elements.length ? elements : [emptyLine("waiting for messages…")]));
+  setText("feed-count", `${kept.length}${kept.length === FEED_KEPT ? "+" : ""} shown`);
+}
+
+function laterSeq(a, b) {
+  if (a === null || a === undefined) return b ?? null;
+  if (b === null || b === undefined) return a;
+  return Math.max(a, b);
+}
+
+/**
+ * Fills the feed with the newest items, then long-polls for newer ones, forever (until paused or
+ * signed out): `afterSeq=<last arrival seen>`, answered as soon as something new arrives. On a network
+ * error it backs off and tries again; a refused key ends the session.
+ */
+async function runFeed(generation) {
+  let backoffMs = 1000;
+  let primed = false;
+  const live = session.liveAbort.signal;
+  while (current(generation)) {
+    // One controller per request: aborted by pause() (through `live`) or by the lost-poll timer.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    live.addEventListener("abort", abort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, LONG_POLL_TIMEOUT_MS);
+    try {
+      if (!primed) {
+        // On sign-in and after every pause: the newest page, then long-poll from its newest item.
+        // Whatever arrived while the tab was hidden beyond this page is skipped, not replayed.
+        const page = await session.client.latestMessages(FEED_FIRST_PAGE, controller.signal);
+        if (!current(generation)) return;
+        mergeFeed(page.messages);
+        session.feedCursor = laterSeq(session.feedCursor, page.lastSeq);
+        primed = true;
+      } else {
+        const page = await session.client.messagesAfter(session.feedCursor, LONG_POLL_S, FEED_PAGE, controller.signal);
+        if (!current(generation)) return;
+        mergeFeed(page.messages);
+        session.feedCursor = laterSeq(session.feedCursor, page.lastSeq);
+      }
+      backoffMs = 1000;
+      reportHealthy();
+    } catch (error) {
+      if (!current(generation)) return;
+      if (timedOut) continue;
+      if (error instanceof RelayCallError && error.refusesKey) return onKeyRefused(error);
+      reportProblem(error);
+      await sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+    } finally {
+      clearTimeout(timer);
+      live.removeEventListener("abort", abort);
+    }
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---- The other panels ----
+
+function renderAgents() {
+  const agents = Array.isArray(session.agents) ? session.agents : [];
+  const rows = agentRows(agents, Array.isArray(session.webhookHealth) ? session.webhookHealth : []);
+  byId("agents-body").replaceChildren(...(rows.length ? rows : [emptyRow(4, "no agents registered")]));
+  const online = agents.filter((a) => a.online).length;
+  setText("agents-count", `${count(agents.length)} · ${count(online)} online`);
+}
+
+function renderStats(stats) {
+  session.stats = stats;
+  const minutes = Array.isArray(stats.perMinute) ? stats.perMinute : [];
+  drawCharts();
+  const stored = minutes.reduce((sum, m) => sum + (m.stored || 0), 0);
+  const sampled = minutes.reduce((sum, m) => sum + (m.sampledOut || 0), 0);
+  const delivered = minutes.reduce((sum, m) => sum + (m.delivered || 0), 0);
+  setText("throughput-total", `· ${count(stored)} in the hour${sampled ? ` (${count(sampled)} sampled out of the feed)` : ""}`);
+  setText("latency-total", `· ${count(delivered)} ${delivered === 1 ? "delivery" : "deliveries"} measured`);
+}
+
+/** Draws both charts for their panels' current widths (again whenever a width changes). */
+function drawCharts() {
+  const minutes = Array.isArray(session?.stats?.perMinute) ? session.stats.perMinute : null;
+  if (!minutes) return;
+  const throughput = byId("chart-throughput");
+  const latency = byId("chart-latency");
+  throughput.replaceChildren(throughputChart(minutes, throughput.clientWidth));
+  latency.replaceChildren(latencyChart(minutes, latency.clientWidth));
+}
+
+const chartWidths = new Map();
+const chartResize = new ResizeObserver((entries) => {
+  let changed = false;
+  for (const entry of entries) {
+    const width = Math.round(entry.contentRect.width);
+    if (chartWidths.get(entry.target) !== width) changed = true;
+    chartWidths.set(entry.target, width);
+  }
+  if (changed) drawCharts();
+});
+
+function renderWebhooks(attempts) {
+  const rows = webhookRows(attempts);
+  byId("webhooks").replaceChildren(...(rows.length ? rows : [emptyLine("no webhook attempts yet")]));
+}
+
+function renderChannels(channels) {
+  const rows = channelRows(channels);
+  byId("channels-body").replaceChildren(...(rows.length ? rows : [emptyRow(3, "no topics yet")]));
+  setText("channels-count", count(channels.length));
+}
+
+/** Re-reads agents, stats, webhook attempts and channels (the feed is live by itself). */
+async function refreshPanels(generation) {
+  if (!current(generation) || session.refreshing) return;
+  session.refreshing = true;
+  const client = session.client;
+  const signal = session.liveAbort?.signal;
+  try {
+    const [agents, stats, attempts, channels] = await Promise.allSettled([
+      client.agents(signal),
+      client.stats(60, signal),
+      client.deliveries(50, signal),
+      client.channels(signal),
+    ]);
+    if (!current(generation)) return;
+    const failures = [agents, stats, attempts, channels].filter((r) => r.status === "rejected").map((r) => r.reason);
+    const refused = failures.find((e) => e instanceof RelayCallError && e.refusesKey);
+    if (refused) return onKeyRefused(refused);
+    if (stats.status === "fulfilled") {
+      session.webhookHealth = Array.isArray(stats.value.webhooks) ? stats.value.webhooks : [];
+      renderStats(stats.value);
+    }
+    if (agents.status === "fulfilled") session.agents = agents.value;
+    if (agents.status === "fulfilled" || stats.status === "fulfilled") renderAgents();
+    if (attempts.status === "fulfilled") renderWebhooks(Array.isArray(attempts.value) ? attempts.value : []);
+    if (channels.status === "fulfilled") renderChannels(Array.isArray(channels.value) ? channels.value : []);
+    if (failures.length) reportProblem(failures[0]);
+    else reportHealthy();
+  } finally {
+    if (session) session.refreshing = false;
+  }
+}
+
+// ---- Start ----
+
+function wireLoginForm() {
+  const form = byId("login-form");
+  form.addEventListener("submit", (event) => {
+    // The form never submits anywhere (the CSP has form-action 'none'); the key goes in a header.
+    event.preventDefault();
+    const error = byId("login-error");
+    let relayUrl;
+    try {
+      relayUrl = normalizeRelayUrl(byId("relay-url").value);
+    } catch (e) {
+      error.textContent = e instanceof TypeError ? "Enter the relay's URL, e.g. http://127.0.0.1:8787." : e.message;
+      error.hidden = false;
+      return;
+    }
+    const adminKey = byId("admin-key").value.trim();
+    if (!adminKey) {
+      error.textContent = "Enter the admin key.";
+      error.hidden = false;
+      return;
+    }
+    const submit = byId("login-submit");
+    submit.disabled = true;
+    signIn(relayUrl, adminKey)
+      .catch((e) => signOut(e instanceof RelayCallError ? e.message : `Sign-in failed: ${String(e?.message ?? e)}`))
+      .finally(() => (submit.disabled = false));
+  });
+  byId("logout").addEventListener("click", () => signOut(null));
+}
+
+function start() {
+  wireLoginForm();
+  chartResize.observe(byId("chart-throughput"));
+  chartResize.observe(byId("chart-latency"));
+  const key = readStorage(sessionStorage, ADMIN_KEY_KEY);
+  const relay = readStorage(localStorage, RELAY_URL_KEY);
+  if (key && relay) {
+    // A reload of a signed-in tab: sign in again with the kept key; a refusal shows the form.
+    showLogin(null);
+    signIn(relay, key).catch((e) => signOut(e instanceof RelayCallError ? e.message : String(e?.message ?? e)));
+  } else {
+    showLogin(null);
+  }
+}
+
+start();
