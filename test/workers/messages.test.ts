@@ -482,10 +482,10 @@ describe("the admin's views", () => {
     expect(payload.text.startsWith(item.preview!)).toBe(true);
   });
 
-  it("the admin feed answers with the same page fields as an inbox", async () => {
+  it("the admin feed answers with the same page fields as an inbox, plus its arrival cursor lastSeq", async () => {
     const reply = await call("GET", "/messages?limit=1", { key: ADMIN_KEY });
     expect(reply.status).toBe(200);
-    expect(Object.keys(reply.body).sort()).toEqual(["count", "cursor", "hasMore", "messages", "newestTs", "oldestTs"]);
+    expect(Object.keys(reply.body).sort()).toEqual(["count", "cursor", "hasMore", "lastSeq", "messages", "newestTs", "oldestTs"]);
     expect(reply.body.count).toBe(reply.body.messages.length);
     expect(reply.body.cursor).toBe(reply.body.oldestTs);
   });
