@@ -48,7 +48,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       {
         url: options.url,
         method: options.method ?? "GET",
-        connections: options.connections ?? 20,
+        connections: Math.min(options.connections ?? 20, options.amount ?? Number.POSITIVE_INFINITY),
         ...(options.amount ? { amount: options.amount } : { duration: options.durationS ?? 5 }),
         requests: [
           {

@@ -183,12 +183,42 @@ export class InboxStore {
     return row ? { id: row.id as string, ts: row.ts as number, bodyHash: row.body_hash as string } : null;
   }
 
-  /** A live or deleted message with this id, if its TTL has not passed. */
-  knownId(id: string, now: number): KnownId | null {
-    const row =
-      this.sql.exec<Row>("SELECT id, ts, body_hash FROM messages WHERE id = ? AND expires_at > ?", id, now).toArray()[0] ??
-      this.sql.exec<Row>("SELECT id, ts, body_hash FROM deleted_ids WHERE id = ? AND expires_at > ?", id, now).toArray()[0];
-    return row ? { id: row.id as string, ts: row.ts as number, bodyHash: row.body_hash as string } : null;
+  /**
+   * A live or deleted message with this id, if its TTL has not passed. One query for both tables;
+   * an expired message still awaiting the purge is removed here (its id may be sent again), and
+   * its ts returned as `purged`.
+   */
+  knownId(id: string, now: number): { known: KnownId | null; purged: number | null } {
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT ts, body_hash, expires_at, 1 AS live FROM messages WHERE id = ?
+         UNION ALL SELECT ts, body_hash, expires_at, 0 FROM deleted_ids WHERE id = ?`,
+        id, id,
+      )
+      .toArray();
+    let purged: number | null = null;
+    for (const row of rows) {
+      if ((row.expires_at as number) > now) return { known: { id, ts: row.ts as number, bodyHash: row.body_hash as string }, purged: null };
+      if (row.live === 1) {
+        this.sql.exec("DELETE FROM messages WHERE ts = ?", row.ts);
+        purged = row.ts as number;
+      }
+    }
+    return { known: null, purged };
+  }
+
+  /**
+   * The largest ts this inbox ever assigned: from the stored rows, or the floor written when
+   * expiry removed them, so ts keeps increasing across restarts without a write per message.
+   */
+  lastTs(): number {
+    const row = this.sql
+      .exec<{ t: number | null }>(
+        `SELECT MAX(t) AS t FROM (SELECT MAX(ts) AS t FROM messages UNION ALL SELECT MAX(ts) FROM deleted_ids
+         UNION ALL SELECT CAST(value AS INTEGER) FROM state WHERE key = 'ts_floor')`,
+      )
+      .one();
+    return row.t ?? 0;
   }
 
   byTs(ts: number, now: number): StoredMessage | null {
@@ -236,12 +266,6 @@ export class InboxStore {
       deleted.push(message);
     }
     return deleted;
-  }
-
-  /** Removes an expired message with this id still awaiting the purge; returns its ts. */
-  purgeExpiredId(id: string, now: number): number | null {
-    const row = this.sql.exec<{ ts: number }>("DELETE FROM messages WHERE id = ? AND expires_at <= ? RETURNING ts", id, now).toArray()[0];
-    return row?.ts ?? null;
   }
 
   /** Removes up to EXPIRY_BATCH expired rows of each table; returns the expired messages' ts. */

@@ -91,7 +91,7 @@ export class InboxObject extends DurableObject<Env> {
   private presencePushedAt = 0;
   private presenceDueAt: number | null = null;
   private alarmAt: number | null = null;
-  private readonly allowance: SendAllowance;
+  private allowance!: SendAllowance;
   private readonly waiters = new Set<Waiter>();
   /** Set when an alarm task failed, so the next alarm retries it soon. */
   private retryAt: number | null = null;
@@ -101,10 +101,9 @@ export class InboxObject extends DurableObject<Env> {
     this.limits = readLimits(env);
     this.feed = new FeedCollector(this.limits.feedBatchMax);
     this.openStorage();
-    this.allowance = new SendAllowance(() => this.store, this.limits);
     const config = this.store.getState("config");
     this.config = config === null ? null : (JSON.parse(config) as AgentConfig);
-    this.lastTs = Number(this.store.getState("last_ts") ?? 0);
+    this.lastTs = this.store.lastTs();
     this.count = this.store.countMessages();
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
@@ -113,6 +112,7 @@ export class InboxObject extends DurableObject<Env> {
 
   private openStorage(): void {
     this.store = new InboxStore(this.ctx.storage.sql);
+    this.allowance = new SendAllowance(this.store, this.limits);
     this.webhooks = new WebhookSender(this.ctx.storage.sql, this.limits, {
       config: () => this.config,
       message: (ts) => this.store.byTs(ts, Date.now()),
@@ -224,9 +224,12 @@ export class InboxObject extends DurableObject<Env> {
     const now = Date.now();
     const { envelope, bodyHash, idempotencyKey } = delivery;
     // A client-chosen id (or Idempotency-Key) seen before: same content is a replay, other content a conflict.
-    const known =
-      (idempotencyKey === undefined ? null : this.store.byIdempotencyKey(idempotencyKey, now)) ??
-      this.store.knownId(envelope.id, now);
+    const byId = this.store.knownId(envelope.id, now);
+    if (byId.purged !== null) {
+      this.count--;
+      this.recent.remove(new Set([byId.purged]));
+    }
+    const known = (idempotencyKey === undefined ? null : this.store.byIdempotencyKey(idempotencyKey, now)) ?? byId.known;
     if (known) {
       return known.bodyHash === bodyHash ? { status: "duplicate", id: known.id, ts: known.ts } : { status: "conflict" };
     }
@@ -234,7 +237,7 @@ export class InboxObject extends DurableObject<Env> {
       this.expire(now);
       if (this.count >= this.limits.inboxMax) return { status: "full" };
     }
-    // Strictly increasing even within one millisecond, and across restarts (last_ts is stored).
+    // Strictly increasing even within one millisecond, and across restarts (see InboxStore.lastTs).
     const ts = Math.max(now, this.lastTs + 1);
     const { id, from, to, ...rest } = envelope;
     const message: StoredMessage = {
@@ -247,15 +250,8 @@ export class InboxObject extends DurableObject<Env> {
       json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
     };
     const webhook = this.config.webhookUrl !== null && this.config.webhookDisabled === null;
-    // An id may come again once its message expired; the expired row may not be purged yet.
-    const stale = this.store.purgeExpiredId(id, now);
-    if (stale !== null) {
-      this.count--;
-      this.recent.remove(new Set([stale]));
-    }
     this.ctx.storage.transactionSync(() => {
       this.store.insert(message);
-      this.store.setState("last_ts", String(ts));
       if (idempotencyKey !== undefined) this.store.rememberIdempotencyKey(idempotencyKey, { id, ts, bodyHash }, message.expiresAt);
       // Queued with the message, in one transaction: a stored message's delivery cannot be lost.
       if (webhook) this.webhooks.queue.enqueue(ts, id, now);
@@ -398,6 +394,9 @@ export class InboxObject extends DurableObject<Env> {
   }
 
   private expire(now: number): void {
+    // Rows about to go may hold the largest ts ever assigned: keep it as the floor.
+    const due = this.store.nextExpiry();
+    if (due !== null && due <= now) this.store.setState("ts_floor", String(this.lastTs));
     const gone = this.store.purgeExpired(now);
     if (gone.length === 0) return;
     this.count -= gone.length;

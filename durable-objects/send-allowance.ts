@@ -19,9 +19,11 @@ const SETTLE_WAIT_MS = 10_000;
 export class SendAllowance {
   private inFlight = 0;
   private waiting: (() => void)[] = [];
+  /** Buckets as last saved: read from storage once, written on every change. */
+  private readonly buckets = new Map<SendKind, Bucket>();
 
   constructor(
-    private readonly store: () => InboxStore,
+    private readonly store: InboxStore,
     private readonly limits: Limits,
   ) {}
 
@@ -85,11 +87,14 @@ export class SendAllowance {
   }
 
   private bucket(kind: SendKind): Bucket {
-    const saved = this.store().getState(`bucket:${kind}`);
+    const cached = this.buckets.get(kind);
+    if (cached) return cached;
+    const saved = this.store.getState(`bucket:${kind}`);
     return saved === null ? fullBucket(this.shape(kind)[0], Date.now()) : (JSON.parse(saved) as Bucket);
   }
 
   private save(kind: SendKind, bucket: Bucket): void {
-    this.store().setState(`bucket:${kind}`, JSON.stringify(bucket));
+    this.buckets.set(kind, bucket);
+    this.store.setState(`bucket:${kind}`, JSON.stringify(bucket));
   }
 }

@@ -38,9 +38,10 @@ async function isAdminKey(key: string, env: Env): Promise<boolean> {
     return false;
   }
   const encoder = new TextEncoder();
-  const [given, expected] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(key)),
-    crypto.subtle.digest("SHA-256", encoder.encode(adminKey)),
-  ]);
-  return crypto.subtle.timingSafeEqual(given, expected);
+  if (adminDigest?.key !== adminKey) adminDigest = { key: adminKey, digest: await crypto.subtle.digest("SHA-256", encoder.encode(adminKey)) };
+  const given = await crypto.subtle.digest("SHA-256", encoder.encode(key));
+  return crypto.subtle.timingSafeEqual(given, adminDigest.digest);
 }
+
+/** The admin key's digest, computed once per isolate. */
+let adminDigest: { key: string; digest: ArrayBuffer } | null = null;

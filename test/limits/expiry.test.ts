@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { InboxStore } from "../../durable-objects/inbox-store.js";
 import { call, eventually, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,6 +87,22 @@ describe("a message with a TTL", () => {
     // The alarm may already have run on its own; running it again must leave nothing behind.
     await runDurableObjectAlarm(stub);
     await eventually(async () => (await storedRows(bob)) === 0, 15_000, "expired rows to be deleted");
+  });
+
+  it("leaves its ts as a floor, so ts keeps increasing after the inbox restarts empty", async () => {
+    const [alice, bob] = await Promise.all([register("exp_floor"), register("exp_floor")]);
+    const sentAt = Date.now();
+    const first = await send(alice, textMessage(bob.name, "soon gone", { ttl: 1 }));
+    const firstTs = Date.parse(first.body.ts);
+    await until(sentAt, 1200);
+    const stub = env.INBOX.getByName(bob.name.toLowerCase());
+    await runDurableObjectAlarm(stub);
+    await eventually(async () => (await storedRows(bob)) === 0, 15_000, "expired rows to be deleted");
+    // What a restarted object reads back as its last ts (InboxStore.lastTs) with no rows left.
+    const recovered = await runInDurableObject(stub, (_instance, state) =>
+      new InboxStore(state.storage.sql).lastTs(),
+    );
+    expect(recovered).toBeGreaterThanOrEqual(firstTs);
   });
 
   it("is refused below MIN_TTL_S or when not a whole number of seconds", async () => {
