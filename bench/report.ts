@@ -30,13 +30,12 @@ export function targets(figures: Figure[], baselinePost: BaselineSummary): Targe
   }
   const lag = find("send-to-visible", "send then poll");
   if (lag) out.push({ target: "send-to-visible misses = 0", value: String(lag.value), met: lag.value === 0 });
-  const wake = find("long-poll", "send start");
-  if (wake?.latency) out.push({ target: "long-poll wake p99 < 10 ms (from the send's start)", value: `${ms(wake.latency.p99)} ms`, met: wake.latency.p99 < 10 });
+  const wake = find("long-poll", "send 201");
+  if (wake?.latency) out.push({ target: "long-poll wake p99 < 10 ms (send's 201 → poll answered)", value: `${ms(wake.latency.p99)} ms`, met: wake.latency.p99 < 10 });
   const hook = find("webhook", "send 201");
   if (hook?.latency) out.push({ target: "webhook 201 → receiver p99 < 50 ms", value: `${ms(hook.latency.p99)} ms`, met: hook.latency.p99 < 50 });
-  const broadcast = find("broadcast", "to ");
-  if (broadcast?.value !== undefined) {
-    out.push({ target: `broadcast ${broadcast.what.replace(", 201 → last inbox", "")} < 2 s`, value: `${ms(broadcast.value)} ms`, met: broadcast.value < 2000 });
+  for (const broadcast of figures.filter((f) => f.scenario === "broadcast" && f.value !== undefined)) {
+    out.push({ target: `broadcast ${broadcast.what.replace(", 201 → last inbox", "")} < 2 s`, value: `${ms(broadcast.value)} ms`, met: broadcast.value! < 2000 });
   }
   const scale = figures.filter((f) => f.scenario.startsWith("inbox of"));
   const smallest = scale[0]?.scenario;
