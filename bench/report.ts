@@ -83,11 +83,11 @@ export function latencyChart(baseline: { get: BaselineSummary; post: BaselineSum
   ];
   const rowHeight = 26;
   const left = 330;
-  const width = 900;
+  const width = 1000;
   const top = 40;
   const height = top + series.length * rowHeight + 40;
   const max = Math.max(...series.map((s) => s.latency.p99), 1);
-  const x = (value: number) => left + (Math.log10(Math.max(value, 0.1) * 10) / Math.log10(max * 10)) * (width - left - 20);
+  const x = (value: number) => left + (Math.log10(Math.max(value, 0.1) * 10) / Math.log10(max * 10)) * (width - left - 170);
   const colors = { p50: "#3fb950", p95: "#d29922", p99: "#f85149" };
   const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const parts: string[] = [
