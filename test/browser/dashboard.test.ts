@@ -5,13 +5,23 @@
 // responses inside the browser with page.route.
 
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page, type Request as PwRequest, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT, freePort, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+import { PROJECT_ROOT } from "../../scripts/local-relay.js";
+import {
+  eventually as pollUntil,
+  randomAdminKey,
+  registerAgent,
+  relayCaller,
+  scriptReceiver,
+  startTestRelay,
+  uniqueName,
+  type RegisteredAgent,
+  type TestRelay,
+} from "../support/node-relay.js";
 import { startReceiver, type Receiver } from "../support/receiver.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -35,54 +45,22 @@ const ARTIFACTS = join(PROJECT_ROOT, "test-results");
 const IMG_MARKUP = "<img src=x onerror=alert(1)>";
 const SCRIPT_MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>";
 
-let relay: LocalRelay | undefined;
+let testRelay: TestRelay | undefined;
 let browser: Browser | undefined;
 let receiver: Receiver | undefined;
-let stateDir: string | undefined;
 let staticServer: Server | undefined;
 let staticUrl = "";
-const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
+const adminKey = randomAdminKey();
 
 // ---------------------------------------------------------------------------------------------
 // Relay helpers (Node side, plain HTTP)
 
-interface Reply {
-  status: number;
-  body: any;
-  text: string;
-}
+type Agent = RegisteredAgent;
 
-interface Agent {
-  name: string;
-  apiKey: string;
-}
+const call = relayCaller(() => testRelay!.url, { timeoutMs: REQUEST_TIMEOUT_MS });
 
-async function call(method: string, path: string, key: string, json?: unknown): Promise<Reply> {
-  const response = await fetch(`${relay!.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(json === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}_${randomBytes(4).toString("hex")}`;
-}
-
-async function register(prefix: string, fields: Record<string, unknown> = {}): Promise<Agent> {
-  const name = uniqueName(prefix);
-  const reply = await call("POST", "/agents", adminKey, { name, ...fields });
-  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  return { name: reply.body.name, apiKey: reply.body.apiKey };
+function register(prefix: string, fields: Record<string, unknown> = {}): Promise<Agent> {
+  return registerAgent(testRelay!, uniqueName(prefix, 4), fields, { timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 async function send(from: Agent, body: Record<string, unknown>): Promise<string> {
@@ -110,21 +88,8 @@ function sendSealed(from: Agent, to: Agent, topic: string): Promise<string> {
 const keyBase64 = () => randomBytes(32).toString("base64");
 
 /** Polls until `check` returns a truthy value (or stops throwing). */
-async function eventually<T>(check: () => Promise<T> | T, timeoutMs = PANEL_WAIT_MS, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) return value;
-      last = new Error(`${what}: got ${JSON.stringify(value)}`);
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw last instanceof Error ? last : new Error(`${what} not met within ${timeoutMs} ms`);
-}
+const eventually = <T>(check: () => Promise<T> | T, timeoutMs: number, what: string) =>
+  pollUntil(check, timeoutMs, what, { retryErrors: true, intervalMs: 150 });
 
 // ---------------------------------------------------------------------------------------------
 // Browser helpers
@@ -172,9 +137,9 @@ async function withDashboard(viewport: { width: number; height: number } | undef
 
 /** Opens /dashboard, checks the relay URL field defaults to the relay, and submits the key. */
 async function signIn(page: Page, key = adminKey): Promise<void> {
-  await page.goto(`${relay!.url}/dashboard`);
+  await page.goto(`${testRelay!.url}/dashboard`);
   await page.locator("#login-form").waitFor();
-  expect(await page.inputValue("#relay-url")).toBe(relay!.url);
+  expect(await page.inputValue("#relay-url")).toBe(testRelay!.url);
   await page.fill("#admin-key", key);
   await page.click("#login-submit");
 }
@@ -201,7 +166,7 @@ async function injectedElements(page: Page): Promise<number> {
 
 function isFeedRequest(request: PwRequest): boolean {
   const url = new URL(request.url());
-  return url.origin === relay!.url && url.pathname === "/messages";
+  return url.origin === testRelay!.url && url.pathname === "/messages";
 }
 
 /** Pretends the tab is hidden or visible again, as the browser does when the user switches tabs. */
@@ -250,9 +215,8 @@ let seedTopic: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error("Chromium missing: run apt-get install -y chromium");
-  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-dashboard-"));
   receiver = await startReceiver();
-  relay = await startLocalRelay({ port: await freePort(), stateDir, adminKey, vars: RELAY_VARS });
+  testRelay = await startTestRelay({ prefix: "clawtalk-dashboard-", adminKey, vars: RELAY_VARS });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   ({ server: staticServer, url: staticUrl } = await serveDashboardFiles());
 
@@ -260,10 +224,7 @@ beforeAll(async () => {
   bob = await register("bob", { owner: "research", capabilities: ["translate"] });
   hookOk = await register("hook_ok", { webhookUrl: receiver.url("dashboard-ok") });
   hookFail = await register("hook_fail", { webhookUrl: receiver.url("dashboard-fail") });
-  await fetch(`http://127.0.0.1:${receiver.port}/_script/dashboard-fail`, {
-    method: "POST",
-    body: JSON.stringify({ responses: [], otherwise: { status: 500 } }),
-  });
+  await scriptReceiver(receiver, "dashboard-fail", { status: 500 });
   seedTopic = `ops.status-${randomBytes(3).toString("hex")}`;
   await sendText(alice, bob, "deploy finished: 3 services restarted", seedTopic);
   await sendSealed(bob, alice, seedTopic);
@@ -275,9 +236,8 @@ beforeAll(async () => {
 afterAll(async () => {
   staticServer?.close();
   await browser?.close();
-  await relay?.stop();
+  await testRelay?.cleanup();
   await receiver?.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -286,7 +246,7 @@ describe("dashboard (SPEC §7)", () => {
   describe("serving", () => {
     it("the page and its files are served with a strict Content-Security-Policy without 'unsafe-inline'", async () => {
       for (const path of ["/dashboard", "/dashboard/", "/dashboard/app.js", "/dashboard/style.css"]) {
-        const response = await fetch(`${relay!.url}${path}`);
+        const response = await fetch(`${testRelay!.url}${path}`);
         expect(response.status, path).toBe(200);
         const csp = response.headers.get("content-security-policy") ?? "";
         expect(csp, path).toContain("default-src 'none'");
@@ -296,13 +256,13 @@ describe("dashboard (SPEC §7)", () => {
         expect(csp, path).not.toContain("unsafe-eval");
         await response.arrayBuffer();
       }
-      const script = await fetch(`${relay!.url}/dashboard/app.js`);
+      const script = await fetch(`${testRelay!.url}/dashboard/app.js`);
       expect(script.headers.get("content-type")).toMatch(/javascript/);
       await script.arrayBuffer();
     });
 
     it("the page has no inline script, inline style or inline event handler", async () => {
-      const html = await (await fetch(`${relay!.url}/dashboard`)).text();
+      const html = await (await fetch(`${testRelay!.url}/dashboard`)).text();
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
       expect(html).not.toMatch(/<style[\s>]/i);
       expect(html).not.toMatch(/\sstyle\s*=/i);
@@ -316,7 +276,7 @@ describe("dashboard (SPEC §7)", () => {
       { what: "an agent's key", key: () => alice.apiKey, message: /not the admin key \(403\)/ },
     ])("$what shows a clear error and keeps the login form", async ({ key, message }) => {
       await withDashboard(undefined, async ({ page }) => {
-        const navigation = await page.goto(`${relay!.url}/dashboard`);
+        const navigation = await page.goto(`${testRelay!.url}/dashboard`);
         expect(navigation?.headers()["content-security-policy"]).toContain("script-src 'self'");
         await signIn(page, key());
         const error = page.locator("#login-error");
@@ -347,7 +307,7 @@ describe("dashboard (SPEC §7)", () => {
         }));
         expect(storage.session).toContain(adminKey);
         expect(storage.local).not.toContain(adminKey);
-        expect(storage.local).toContain(relay!.url);
+        expect(storage.local).toContain(testRelay!.url);
         expect(page.url()).not.toContain(adminKey);
         expect(urls.length).toBeGreaterThan(0);
         for (const url of urls) expect(url).not.toContain(adminKey);
@@ -360,14 +320,14 @@ describe("dashboard (SPEC §7)", () => {
         await page.goto(`${staticUrl}/`);
         await page.locator("#login-form").waitFor();
         expect(await page.inputValue("#relay-url")).toBe("http://127.0.0.1:8787");
-        await page.fill("#relay-url", `${relay!.url}/`);
+        await page.fill("#relay-url", `${testRelay!.url}/`);
         await page.fill("#admin-key", adminKey);
         await page.click("#login-submit");
         await page.locator("#dashboard-view").waitFor({ state: "visible" });
         await agentRow(page, alice.name).waitFor({ timeout: PANEL_WAIT_MS });
         await page.locator("#feed li.feed-item").first().waitFor({ timeout: PANEL_WAIT_MS });
-        expect(await page.locator("#session-relay").textContent()).toBe(relay!.url);
-        expect(await page.evaluate(() => Object.values(localStorage))).toContain(relay!.url);
+        expect(await page.locator("#session-relay").textContent()).toBe(testRelay!.url);
+        expect(await page.evaluate(() => Object.values(localStorage))).toContain(testRelay!.url);
       });
     });
 
@@ -383,7 +343,7 @@ describe("dashboard (SPEC §7)", () => {
         expect(await page.locator("#dashboard-view").isVisible()).toBe(false);
         expect(await page.locator(AGENT_ROWS).count()).toBe(0);
         // the relay URL is still remembered for the next sign-in
-        expect(await page.inputValue("#relay-url")).toBe(relay!.url);
+        expect(await page.inputValue("#relay-url")).toBe(testRelay!.url);
       });
     });
 
@@ -393,7 +353,7 @@ describe("dashboard (SPEC §7)", () => {
         await agentRow(page, alice.name).waitFor();
         // From now on the relay refuses the key, as it would after ADMIN_KEY was rotated.
         await page.route(
-          (url) => url.origin === relay!.url && !url.pathname.startsWith("/dashboard"),
+          (url) => url.origin === testRelay!.url && !url.pathname.startsWith("/dashboard"),
           (route: Route) => route.fulfill({ status: 401, json: { error: "Missing or invalid API key.", code: "UNAUTHORIZED" } }),
         );
         await page.locator("#login-form").waitFor({ state: "visible", timeout: PANEL_WAIT_MS });
@@ -599,7 +559,7 @@ describe("dashboard (SPEC §7)", () => {
       await withDashboard(undefined, async ({ page }) => {
         const rewrite = (path: string, change: (body: any) => unknown, when: (url: URL) => boolean = () => true) =>
           page.route(
-            (url) => url.origin === relay!.url && url.pathname === path && when(url),
+            (url) => url.origin === testRelay!.url && url.pathname === path && when(url),
             async (route: Route) => {
               const response = await route.fetch();
               await route.fulfill({ response, json: change(await response.json()) });
@@ -665,7 +625,7 @@ describe("dashboard (SPEC §7)", () => {
 
     it("at 390×844 the panels stack without horizontal overflow (screenshot: dashboard-phone.png)", async () => {
       await withDashboard({ width: 390, height: 844 }, async ({ page }) => {
-        await page.goto(`${relay!.url}/dashboard`);
+        await page.goto(`${testRelay!.url}/dashboard`);
         expect((await noHorizontalOverflow(page)).scrollWidth).toBeLessThanOrEqual(390);
         await signInAndWait(page);
         await agentRow(page, hookFail.name).waitFor({ timeout: PANEL_WAIT_MS });

@@ -6,13 +6,13 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { ReceivedMessage } from "../../client/index.js";
-import { freePort, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
+import { eventuallyPasses, spawnCaptured, startTestRelay, tempDirs, type CapturedProcess, type TestRelay } from "../support/node-relay.js";
 
 const ADMIN_KEY = `cli-test-admin-${randomBytes(8).toString("hex")}`;
 const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
@@ -22,9 +22,8 @@ const RUN_TIMEOUT_MS = 30_000;
 const EVENTUALLY_MS = 20_000;
 const METACHARACTERS = "$(touch pwned); `touch pwned2`; '; rm -rf ./keep; \" | touch pwned3 && echo $HOME > pwned4";
 
-let relay: LocalRelay;
-let stateDir = "";
-const scratchDirs: string[] = [];
+let testRelay: TestRelay;
+const scratchDirs = tempDirs();
 const watchers: ChildProcess[] = [];
 
 // ---------------------------------------------------------------------------------------------
@@ -43,16 +42,14 @@ interface Agent {
 }
 
 function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `clawtalk-cli-${prefix}-`));
-  scratchDirs.push(dir);
-  return dir;
+  return scratchDirs.make(`clawtalk-cli-${prefix}-`);
 }
 
 /** The environment of a CLI run: ours without any CLAWTALK_* variable, plus the relay URL and `extra`. */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_")) env[key] = value;
-  return { ...env, CLAWTALK_URL: relay.url, ...extra };
+  return { ...env, CLAWTALK_URL: testRelay.url, ...extra };
 }
 
 /** Runs `clawtalk ...args` in `cwd` to completion, with `input` on stdin (stdin closed when absent). */
@@ -100,47 +97,26 @@ async function newAgent(prefix: string, registerArgs: string[] = []): Promise<Ag
   return { name, dir, keyFile };
 }
 
-interface Watcher {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Watcher = CapturedProcess;
 
 /** Starts `clawtalk watch` as `agent` (a long-running process; stopped by the test or afterAll). */
 function startWatch(agent: Agent, args: string[]): Watcher {
-  const child = spawn(process.execPath, [BIN, "watch", ...args], {
-    cwd: agent.dir,
-    env: cliEnv({ CLAWTALK_KEY_FILE: agent.keyFile }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  watchers.push(child);
-  let stderr = "";
-  child.stdout!.on("data", () => {});
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  return { child, stderr: () => stderr, exited };
+  const watcher = spawnCaptured(process.execPath, [BIN, "watch", ...args], { cwd: agent.dir, env: cliEnv({ CLAWTALK_KEY_FILE: agent.keyFile }) });
+  watchers.push(watcher.child);
+  return watcher;
 }
 
 /** Stops a watcher with `signal` and answers its exit code (bounded). */
 async function stopWatch(watcher: Watcher, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
   watcher.child.kill(signal);
   const timeout = new Promise<"timeout">((done) => setTimeout(() => done("timeout"), RUN_TIMEOUT_MS));
-  const code = await Promise.race([watcher.exited, timeout]);
-  if (code === "timeout") throw new Error(`watch did not stop on ${signal}:\n${watcher.stderr()}`);
-  return code;
+  const exit = await Promise.race([watcher.exited, timeout]);
+  if (exit === "timeout") throw new Error(`watch did not stop on ${signal}:\n${watcher.stderr()}`);
+  return exit.code;
 }
 
-async function eventually<T>(check: () => T | Promise<T>, what: string): Promise<T> {
-  const until = Date.now() + EVENTUALLY_MS;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Retries `check` (expectations) until it passes, for up to EVENTUALLY_MS. */
+const eventually = <T>(check: () => T | Promise<T>, what: string): Promise<T> => eventuallyPasses(check, EVENTUALLY_MS, what);
 
 /** The JSON lines a `cat >> FILE` command collected, parsed. */
 function jsonLines(path: string): ReceivedMessage[] {
@@ -160,10 +136,8 @@ let bob: Agent;
 let carol: Agent;
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-cli-relay-"));
-  relay = await startLocalRelay({
-    port: await freePort(),
-    stateDir,
+  testRelay = await startTestRelay({
+    prefix: "clawtalk-cli-relay-",
     adminKey: ADMIN_KEY,
     vars: { RATE_LIMIT_PER_MIN: "100000", BROADCAST_PER_HOUR: "100000" },
   });
@@ -172,8 +146,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of watchers) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  await relay?.stop();
-  for (const dir of [stateDir, ...scratchDirs]) if (dir) rmSync(dir, { recursive: true, force: true });
+  await testRelay?.cleanup();
+  scratchDirs.removeAll();
 });
 
 describe("keygen and register", () => {
@@ -208,7 +182,7 @@ describe("keygen and register", () => {
 
   test("register uploads the key file's public keys and saves name, apiKey and url into it", async () => {
     const file = JSON.parse(readFileSync(alice.keyFile, "utf8"));
-    expect(file).toMatchObject({ name: alice.name, url: relay.url });
+    expect(file).toMatchObject({ name: alice.name, url: testRelay.url });
     expect(file.apiKey).toMatch(/^ct_/);
     expect(statSync(alice.keyFile).mode & 0o777).toBe(0o600);
     const me = JSON.parse((await as(alice, ["whoami", "--json"])).stdout);

@@ -5,12 +5,9 @@
 // strictly increasing `ts` order. Sends in flight at the kill have an unknown outcome: they may
 // or may not be stored, but never twice, and a client retrying them with the same id settles them.
 
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freePort, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+import { eventually, httpCall, livingProcesses, prepareTestRelay, registerAgent, uniqueName, type TestRelay } from "../support/node-relay.js";
 
 const TOTAL = 2_000;
 const SENDERS = 20;
@@ -20,14 +17,7 @@ const KILL_AFTER_ACCEPTED = 1_000;
 const GLOBAL_TIMEOUT_MS = 90_000;
 
 // ---------------------------------------------------------------------------------------------
-// Small HTTP and process helpers (Node side: plain fetch against the relay).
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
-}
+// Small helpers (Node side: plain fetch against the relay).
 
 interface Agent {
   name: string;
@@ -50,35 +40,9 @@ interface Page {
 
 const deadline = new AbortController();
 
-async function call(base: string, method: string, path: string, key: string, json?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: deadline.signal,
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, body, text };
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}_${randomBytes(6).toString("hex")}`;
-}
-
-async function register(base: string, adminKey: string, prefix: string): Promise<Agent> {
-  const name = uniqueName(prefix);
-  const reply = await call(base, "POST", "/agents", adminKey, { name });
-  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  return { name: reply.body.name, apiKey: reply.body.apiKey };
-}
+/** A request cut short by the file's global deadline. */
+const call = (base: string, method: string, path: string, key: string, json?: unknown) =>
+  httpCall(base, method, path, { key, json, signal: deadline.signal });
 
 /** The whole inbox, oldest first, walked with the exact cursor `sort=asc&after=<newestTs>`. */
 async function readWholeInbox(base: string, agent: Agent): Promise<Envelope[]> {
@@ -96,54 +60,13 @@ async function readWholeInbox(base: string, agent: Agent): Promise<Envelope[]> {
   throw new Error("the inbox did not end after 1,000 pages");
 }
 
-/** Live (non-zombie) processes whose command line contains every one of `parts`. */
-function livingProcesses(...parts: string[]): { pid: number; pgid: number; command: string }[] {
-  const found: { pid: number; pgid: number; command: string }[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
-      if (!parts.every((part) => command.includes(part))) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] === "Z") continue;
-      found.push({ pid: Number(entry), pgid: Number(fields[2]), command });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
-async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const ms = (iso: string) => Date.parse(iso);
 
 // ---------------------------------------------------------------------------------------------
 
-let stateDir = "";
-let port = 0;
-const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
-const relays: LocalRelay[] = [];
+/** One state directory and port; the relay is started, killed, and started again on them. */
+let testRelay: TestRelay;
 let timer: NodeJS.Timeout | undefined;
-
-async function startRelay(): Promise<LocalRelay> {
-  const relay = await startLocalRelay({
-    port,
-    stateDir,
-    adminKey,
-    vars: { RATE_LIMIT_PER_MIN: "1000000" },
-    startTimeoutMs: 45_000,
-  });
-  relays.push(relay);
-  return relay;
-}
 
 let recipient: Agent;
 let senders: Agent[] = [];
@@ -167,34 +90,23 @@ let inboxAfterRestart: Envelope[] = [];
 
 beforeAll(async () => {
   timer = setTimeout(() => deadline.abort(new Error(`durability test exceeded ${GLOBAL_TIMEOUT_MS} ms`)), GLOBAL_TIMEOUT_MS);
-  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-durability-"));
-  port = await freePort();
-  const relay = await startRelay();
-  recipient = await register(relay.url, adminKey, "durable_rcpt");
-  senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => register(relay.url, adminKey, `durable_s${i}`)));
+  testRelay = await prepareTestRelay({ prefix: "clawtalk-durability-", vars: { RATE_LIMIT_PER_MIN: "1000000" }, startTimeoutMs: 45_000 });
+  const relay = await testRelay.start();
+  const register = (prefix: string) => registerAgent(relay, uniqueName(prefix), {}, { signal: deadline.signal });
+  recipient = await register("durable_rcpt");
+  senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => register(`durable_s${i}`)));
 });
 
 afterAll(async () => {
   clearTimeout(timer);
-  for (const relay of relays) await relay.stop();
-  // Anything still alive from the relays' process groups (workerd included) is ours: end it by id.
-  for (const relay of relays) {
-    for (const leftover of livingProcesses(join(PROJECT_ROOT, "node_modules")).filter((p) => p.pgid === relay.pid)) {
-      try {
-        process.kill(leftover.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  await testRelay?.cleanup();
 }, 30_000);
 
 describe("crash recovery: a relay killed mid-burst keeps every message it answered 201 for", () => {
   test(
     "every send answered 201 before a SIGKILL is in the inbox after restart, exactly once, in strictly increasing ts order",
     async () => {
-      const relay = relays[0]!;
+      const relay = testRelay.started[0]!;
       const ids = Array.from({ length: TOTAL }, () => randomUUID());
       ids.forEach((id, i) => {
         const sender = senders[i % SENDERS]!;
@@ -264,7 +176,7 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
       expect(accepted.size).toBeGreaterThanOrEqual(KILL_AFTER_ACCEPTED);
       expect(outcome.notSent).toBeGreaterThan(0); // the kill really happened mid-burst
 
-      const restarted = await startRelay();
+      const restarted = await testRelay.start();
       inboxAfterRestart = await readWholeInbox(restarted.url, recipient);
 
       const seen = new Map<string, number>();
@@ -303,7 +215,7 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
 
   test("a send after the restart is stored with a ts later than every message stored before the crash", async () => {
     expect(outcome, "the crash scenario ran").toBeDefined();
-    const relay = relays[1]!;
+    const relay = testRelay.started[1]!;
     const latestBefore = Math.max(...inboxAfterRestart.map((m) => ms(m.ts)));
     const sender = senders[0]!;
     const id = randomUUID();
@@ -322,7 +234,7 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
 
   test("ids answered before the crash are still recognised after it: a replay answers 200 with the original ts and stores nothing", async () => {
     expect(outcome, "the crash scenario ran").toBeDefined();
-    const relay = relays[1]!;
+    const relay = testRelay.started[1]!;
     const replayed = [...outcome!.accepted].filter(([, ts]) => ts !== null).slice(0, 5);
     expect(replayed.length).toBeGreaterThan(0);
     for (const [id, ts] of replayed) {
@@ -338,7 +250,7 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
 
   test("retrying every send whose outcome was lost in the crash leaves each message stored exactly once", async () => {
     expect(outcome, "the crash scenario ran").toBeDefined();
-    const relay = relays[1]!;
+    const relay = testRelay.started[1]!;
     const storedBefore = new Set(inboxAfterRestart.map((m) => m.id));
     const wrong: string[] = [];
     for (const id of outcome!.inDoubt) {
@@ -359,11 +271,11 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
   });
 
   test("stopping the restarted relay leaves no workerd process serving its port", async () => {
-    const relay = relays[1]!;
-    expect(livingProcesses("workerd", `127.0.0.1:${port}`).length).toBeGreaterThan(0);
+    const relay = testRelay.started[1]!;
+    expect(livingProcesses("workerd", `127.0.0.1:${testRelay.port}`).length).toBeGreaterThan(0);
     await relay.stop();
-    await eventually(() => livingProcesses("workerd", `127.0.0.1:${port}`).length === 0, 10_000, "workerd to exit");
-    for (const started of relays) expect(livingProcesses().filter((p) => p.pgid === started.pid)).toEqual([]);
+    await eventually(() => livingProcesses("workerd", `127.0.0.1:${testRelay.port}`).length === 0, 10_000, "workerd to exit");
+    for (const started of testRelay.started) expect(livingProcesses().filter((p) => p.pgid === started.pid)).toEqual([]);
     await expect(fetch(`${relay.url}/health`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
   });
 });

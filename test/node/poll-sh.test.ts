@@ -8,14 +8,28 @@
 // saw to `attempts` in the scenario directory. It fails (exit 1) for a payload containing "fail"
 // while a file `broken` exists, and takes 1.5 s for a payload containing "slow".
 
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freePort, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+import { PROJECT_ROOT } from "../../scripts/local-relay.js";
+import {
+  eventually,
+  killGroup,
+  registerAgent,
+  relayCaller,
+  spawnCaptured,
+  startTestRelay,
+  tempDirs,
+  uniqueName,
+  within,
+  type CapturedProcess,
+  type Exit,
+  type RegisteredAgent,
+  type TestRelay,
+} from "../support/node-relay.js";
 
 const POLL_SH = join(PROJECT_ROOT, "client/poll.sh");
 const RELAY_VARS = { RATE_LIMIT_PER_MIN: "100000" };
@@ -45,16 +59,7 @@ process.exit(failing ? 1 : 0);
 // ---------------------------------------------------------------------------------------------
 // Relay helpers (plain fetch).
 
-interface Reply {
-  status: number;
-  body: any;
-  text: string;
-}
-
-interface Agent {
-  name: string;
-  apiKey: string;
-}
+type Agent = RegisteredAgent;
 
 interface Sent {
   id: string;
@@ -62,39 +67,13 @@ interface Sent {
   payload: string;
 }
 
-let relay: LocalRelay;
-let port = 0;
-let stateDir = "";
-const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
+/** The relay's port, state directory and admin key; it is stopped and restarted on them once. */
+let testRelay: TestRelay;
 
-function startRelay(): Promise<LocalRelay> {
-  return startLocalRelay({ port, stateDir, adminKey, vars: RELAY_VARS, startTimeoutMs: 60_000 });
-}
+const call = relayCaller(() => testRelay.url, { timeoutMs: REQUEST_TIMEOUT_MS });
 
-async function call(method: string, path: string, key: string, json?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${relay.url}${path}`, {
-    method,
-    headers,
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
-}
-
-async function register(prefix: string): Promise<Agent> {
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  const reply = await call("POST", "/agents", adminKey, { name });
-  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  return { name: reply.body.name, apiKey: reply.body.apiKey };
+function register(prefix: string): Promise<Agent> {
+  return registerAgent(testRelay, uniqueName(prefix), {}, { timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 async function send(from: Agent, to: Agent, payload: string, extra: Record<string, unknown> = {}): Promise<Sent> {
@@ -108,17 +87,6 @@ async function inboxIds(agent: Agent): Promise<string[]> {
   const reply = await call("GET", "/messages?sort=asc&limit=100", agent.apiKey);
   if (reply.status !== 200) throw new Error(`inbox: ${reply.status} ${reply.text}`);
   return (reply.body.messages as { id: string }[]).map((m) => m.id);
-}
-
-/** Polls `check` until it returns a value (not null), or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | null> | T | null, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,26 +112,16 @@ interface Scenario {
   env(extra?: Record<string, string>): Record<string, string>;
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface Poller {
-  child: ChildProcess;
-  stderr(): string;
-  stdout(): string;
-  exited: Promise<Exit>;
+interface Poller extends CapturedProcess {
   /** SIGTERM to poll.sh itself (not its group), then its exit. */
   terminate(): Promise<Exit>;
 }
 
-const scratchDirs: string[] = [];
+const scratchDirs = tempDirs();
 const pollers: Poller[] = [];
 
 async function scenario(prefix: string): Promise<Scenario> {
-  const dir = mkdtempSync(join(tmpdir(), "clawtalk-poll-sh-"));
-  scratchDirs.push(dir);
+  const dir = scratchDirs.make("clawtalk-poll-sh-");
   writeFileSync(join(dir, "callback.mjs"), CALLBACK_SCRIPT);
   const bob = await register(`${prefix}_bob`);
   const alice = await register(`${prefix}_alice`);
@@ -181,7 +139,7 @@ async function scenario(prefix: string): Promise<Scenario> {
     attempts,
     handled: () => attempts().filter((a) => a.ok).map((a) => a.id),
     env: (extra = {}) => ({
-      CLAWTALK_URL: relay.url,
+      CLAWTALK_URL: testRelay.url,
       CLAWTALK_API_KEY: bob.apiKey,
       CLAWTALK_CALLBACK: `"${process.execPath}" "${join(dir, "callback.mjs")}"`,
       CLAWTALK_CURSOR_FILE: cursorFile,
@@ -196,20 +154,12 @@ async function scenario(prefix: string): Promise<Scenario> {
 function startPoll(cwd: string, env: Record<string, string>): Poller {
   const base: NodeJS.ProcessEnv = { ...process.env, HOME: cwd };
   for (const key of Object.keys(base)) if (key.startsWith("CLAWTALK_")) delete base[key];
-  const child = spawn("bash", [POLL_SH], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...base, ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<Exit>((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const run = spawnCaptured("bash", [POLL_SH], { cwd, detached: true, env: { ...base, ...env } });
   const poller: Poller = {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
+    ...run,
     async terminate() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return withTimeout(exited, RUN_TIMEOUT_MS, "poll.sh to exit after SIGTERM");
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGTERM");
+      return within(run.exited, RUN_TIMEOUT_MS, "poll.sh to exit after SIGTERM");
     },
   };
   pollers.push(poller);
@@ -219,44 +169,21 @@ function startPoll(cwd: string, env: Record<string, string>): Poller {
 /** Runs poll.sh to its end (CLAWTALK_ONCE, or a run expected to exit by itself). */
 async function runPoll(cwd: string, env: Record<string, string>): Promise<Exit & { stderr: string; stdout: string }> {
   const poller = startPoll(cwd, env);
-  const exit = await withTimeout(poller.exited, RUN_TIMEOUT_MS, "poll.sh to exit");
+  const exit = await within(poller.exited, RUN_TIMEOUT_MS, "poll.sh to exit");
   return { ...exit, stderr: poller.stderr(), stdout: poller.stdout() };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // the group is gone already
-  }
 }
 
 /** The lines poll.sh wrote to stderr. */
 const lines = (text: string): string[] => text.split("\n").filter((line) => line !== "");
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-poll-sh-relay-"));
-  port = await freePort();
-  relay = await startRelay();
+  testRelay = await startTestRelay({ prefix: "clawtalk-poll-sh-relay-", vars: RELAY_VARS, startTimeoutMs: 60_000 });
 });
 
 afterAll(async () => {
   for (const poller of pollers) killGroup(poller.child.pid);
-  await relay?.stop();
-  for (const dir of [...scratchDirs, stateDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  await testRelay?.cleanup();
+  scratchDirs.removeAll();
 }, 60_000);
 
 // ---------------------------------------------------------------------------------------------
@@ -482,7 +409,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     const poller = startPoll(s.dir, s.env({ CLAWTALK_INTERVAL: "60" }));
     await new Promise((r) => setTimeout(r, 2_000));
     // Well under the 30 s the long-poll would last.
-    const exit = await withTimeout(poller.terminate(), 10_000, "poll.sh to stop");
+    const exit = await within(poller.terminate(), 10_000, "poll.sh to stop");
     expect(exit).toEqual({ code: 0, signal: null });
     expect(poller.stderr()).toBe("");
   });
@@ -493,7 +420,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     const poller = startPoll(s.dir, s.env());
     await eventually(() => (s.handled().length === 1 ? true : null), HANDLE_WAIT_MS, "the first message");
 
-    await relay.stop();
+    await testRelay.relay.stop();
     const failures = await eventually(
       () => {
         const failed = lines(poller.stderr());
@@ -508,7 +435,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     const delays = failures.map((line) => Number(/retrying in (\d+)s$/.exec(line)?.[1]));
     expect(delays).toEqual(delays.map((_, i) => Math.min(2 ** i, 60)));
 
-    relay = await startRelay(); // same port, state directory and admin key
+    await testRelay.start(); // same port, state directory and admin key
     const after = await send(s.alice, s.bob, "after the restart");
     await eventually(() => (s.handled().length === 2 ? true : null), 90_000, "the message sent after the restart");
     expect(s.handled()).toEqual([before.id, after.id]);

@@ -4,12 +4,12 @@
 // TypeScript consumer compiles against the emitted declarations.
 
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
+import { tempDirs } from "../support/node-relay.js";
 
 const run = promisify(execFile);
 const CLIENT = join(PROJECT_ROOT, "client");
@@ -17,15 +17,13 @@ const DIST = join(CLIENT, "dist");
 const TSC = join(PROJECT_ROOT, "node_modules/.bin/tsc");
 const SDK_MODULES = ["index", "client", "crypto", "webhook"];
 
-const tempDirs: string[] = [];
+const scratch = tempDirs();
 
 beforeAll(async () => {
   await run(TSC, ["-p", "client/tsconfig.build.json"], { cwd: PROJECT_ROOT, timeout: 120_000 });
 }, 150_000);
 
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => scratch.removeAll());
 
 /** Relative and bare import specifiers of an emitted ES module. */
 function importsOf(file: string): string[] {
@@ -121,8 +119,7 @@ describe("the built SDK package", () => {
   });
 
   test("a TypeScript consumer (browser libs, strict) type-checks against the declarations, which are not `any`", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "clawtalk-consumer-"));
-    tempDirs.push(dir);
+    const dir = scratch.make("clawtalk-consumer-");
     mkdirSync(join(dir, "node_modules/@clawtalk"), { recursive: true });
     symlinkSync(CLIENT, join(dir, "node_modules/@clawtalk/client"), "dir");
     writeFileSync(

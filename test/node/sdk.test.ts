@@ -14,10 +14,9 @@ import {
   verify as ed25519Verify,
   type KeyObject,
 } from "node:crypto";
-import { readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -38,7 +37,19 @@ import {
   type SendRequest,
   type WatchOptions,
 } from "../../client/index.js";
-import { freePort, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+import { PROJECT_ROOT } from "../../scripts/local-relay.js";
+import {
+  eventually,
+  registerAgent,
+  relayCaller,
+  sleep,
+  startTestRelay,
+  tempDirs,
+  uniqueName,
+  within,
+  type Reply,
+  type TestRelay,
+} from "../support/node-relay.js";
 
 /** MIN_TTL_S=1 so a replay after expiry takes seconds; the rate limit is out of the way. */
 const RELAY_VARS = { RATE_LIMIT_PER_MIN: "100000", MIN_TTL_S: "1" };
@@ -48,18 +59,9 @@ const WAIT_MS = 30_000;
 // ---------------------------------------------------------------------------------------------
 // The relay, a webhook receiver, temporary directories
 
-let relay: LocalRelay;
-let relayPort: number;
-let stateDir: string;
-const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
-const relayPids: number[] = [];
-const tempDirs: string[] = [];
-
-async function startRelay(): Promise<LocalRelay> {
-  const started = await startLocalRelay({ port: relayPort, stateDir, adminKey, vars: RELAY_VARS, startTimeoutMs: 60_000 });
-  relayPids.push(started.pid);
-  return started;
-}
+/** The relay's port, state directory and admin key; one test stops it and starts it again on them. */
+let testRelay: TestRelay;
+const scratch = tempDirs();
 
 interface WebhookRequest {
   path: string;
@@ -72,9 +74,7 @@ let hookBase: string;
 const hookRequests: WebhookRequest[] = [];
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "clawtalk-sdk-"));
-  relayPort = await freePort();
-  relay = await startRelay();
+  testRelay = await startTestRelay({ prefix: "clawtalk-sdk-", vars: RELAY_VARS, startTimeoutMs: 60_000 });
   hookServer = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -88,65 +88,15 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await relay?.stop();
-  // Anything still alive in our relays' process groups (workerd included) is ours: end it by id.
-  for (const pgid of relayPids) for (const pid of processesInGroup(pgid)) killQuietly(pid);
+  await testRelay?.cleanup();
   await new Promise<void>((resolve) => (hookServer ? hookServer.close(() => resolve()) : resolve()));
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  scratch.removeAll();
 }, 60_000);
-
-/** Live (non-zombie) processes in process group `pgid`. */
-function processesInGroup(pgid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] !== "Z" && Number(fields[2]) === pgid) found.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: raw HTTP, agents, SDK clients
 
-interface Reply {
-  status: number;
-  body: any;
-  text: string;
-}
-
-async function http(method: string, path: string, key: string, json?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${relay.url}${path}`, {
-    method,
-    headers,
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
-}
+const http = relayCaller(() => testRelay.url, { timeoutMs: REQUEST_TIMEOUT_MS });
 
 interface Agent {
   name: string;
@@ -159,21 +109,17 @@ interface Agent {
 /** Registers an agent; with `registerKeys: false` its keys exist locally but the directory has none. */
 async function agent(prefix: string, options: { registerKeys?: boolean; webhookUrl?: string } = {}): Promise<Agent> {
   const keys = generateKeys();
-  const name = `${prefix.slice(0, 20)}_${randomBytes(4).toString("hex")}`;
   const fields = {
-    name,
     ...(options.registerKeys === false ? {} : { publicKey: keys.publicKey, signingKey: keys.signingKey }),
     ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
   };
-  const reply = await http("POST", "/agents", adminKey, fields);
-  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  const registered = reply.body as { name: string; apiKey: string; webhookSecret: string };
+  const registered = await registerAgent(testRelay, uniqueName(prefix.slice(0, 20), 4), fields, { timeoutMs: REQUEST_TIMEOUT_MS });
   return { ...registered, keys, client: clientOf({ ...registered, keys }) };
 }
 
 /** A new SDK client for an agent (its own caches), with optional overrides. */
 function clientOf(agent: { name: string; apiKey: string; keys: AgentKeys }, overrides: Partial<ClientOptions> = {}): ClawTalkClient {
-  return new ClawTalkClient({ baseUrl: relay.url, apiKey: agent.apiKey, agentName: agent.name, keys: agent.keys, ...overrides });
+  return new ClawTalkClient({ baseUrl: testRelay.url, apiKey: agent.apiKey, agentName: agent.name, keys: agent.keys, ...overrides });
 }
 
 /**
@@ -223,32 +169,6 @@ function flipByte(base64: string): string {
   const middle = Math.floor(data.length / 2);
   data[middle] = data[middle]! ^ 0x01;
   return data.toString("base64");
-}
-
-/** Polls `check` until it returns a value (not null), or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | null> | T | null, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `promise`, or a failure naming `what` if it has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 // node:crypto keys from raw bytes (JWK), independent of tweetnacl.
@@ -486,7 +406,7 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
   test("a client without agentName looks up its registered name and signs as it", async () => {
     const alice = await agent("noname_alice");
     const bob = await agent("noname_bob");
-    const anonymous = new ClawTalkClient({ baseUrl: relay.url, apiKey: alice.apiKey, keys: alice.keys });
+    const anonymous = new ClawTalkClient({ baseUrl: testRelay.url, apiKey: alice.apiKey, keys: alice.keys });
     const sent = await anonymous.send({ to: bob.name, payload: "who am I", encrypt: true });
     const message = await receiveOne(bob.client, sent.id);
     expect(message).toMatchObject({ from: alice.name, plaintext: "who am I", verified: true, problems: [] });
@@ -496,7 +416,7 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     const alice = await agent("unsig_alice");
     const bob = await agent("unsig_bob");
     // A client with an encryption key but no signing key sends unsigned messages.
-    const unsigned = new ClawTalkClient({ baseUrl: relay.url, apiKey: alice.apiKey, agentName: alice.name, privateKey: alice.keys.privateKey });
+    const unsigned = new ClawTalkClient({ baseUrl: testRelay.url, apiKey: alice.apiKey, agentName: alice.name, privateKey: alice.keys.privateKey });
     const encrypted = await unsigned.send({ to: bob.name, payload: "sealed, unsigned", encrypt: true });
     const plain = await postRaw(alice, { to: bob.name, type: "notification", encrypted: false, payload: "plain, unsigned" });
 
@@ -564,7 +484,7 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     expect(message.problems).toContain("bad-signature");
 
     // Unsigned (a keyless client), it is decrypt-failed alone.
-    const bare = new ClawTalkClient({ baseUrl: relay.url, apiKey: keyless.apiKey, agentName: keyless.name });
+    const bare = new ClawTalkClient({ baseUrl: testRelay.url, apiKey: keyless.apiKey, agentName: keyless.name });
     const sentRaw = await postRaw(keyless, {
       to: bob.name,
       type: "notification",
@@ -581,7 +501,7 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     const ghost = await agent("ghost");
     const bob = await agent("ghost_bob");
     const sent = await ghost.client.send({ to: bob.name, payload: "from beyond", encrypt: true });
-    const removed = await http("DELETE", `/agents/${ghost.name}`, adminKey);
+    const removed = await http("DELETE", `/agents/${ghost.name}`, testRelay.adminKey);
     expect(removed.status).toBe(204);
 
     const message = await receiveOne(clientOf(bob), sent.id);
@@ -836,8 +756,7 @@ describe("watch (SPEC §6): long-poll loop with a cursor and de-duplication", ()
   test("resumes from a file-backed cursor after being stopped, with no repeat and no gap", async () => {
     const alice = await agent("resume_alice");
     const bob = await agent("resume_bob");
-    const dir = mkdtempSync(join(tmpdir(), "clawtalk-cursor-"));
-    tempDirs.push(dir);
+    const dir = scratch.make("clawtalk-cursor-");
     const cursorFile = join(dir, "cursor");
     for (const text of ["m1", "m2", "m3"]) await alice.client.send({ to: bob.name, payload: text });
 
@@ -884,9 +803,9 @@ describe("watch (SPEC §6): long-poll loop with a cursor and de-duplication", ()
       await alice.client.send({ to: bob.name, payload: "before", encrypt: true });
       await eventually(() => (run.seen.length === 1 ? true : null), WAIT_MS, "the first message");
 
-      await relay.stop();
+      await testRelay.relay.stop();
       await eventually(() => (retries.length >= 2 ? true : null), WAIT_MS, "watch to report failed polls");
-      relay = await startRelay();
+      await testRelay.start();
       await alice.client.send({ to: bob.name, payload: "after", encrypt: true });
       await within(run.done, 90_000, "watch to recover and deliver the message sent after the restart");
     } finally {

@@ -3,28 +3,27 @@
 // key (generated once, kept in the state directory with mode 0600), passes limit variables from
 // its environment to the relay, stops cleanly on SIGTERM, and finds its state again next time.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
+import {
+  eventually,
+  livingProcesses,
+  relayCaller,
+  signalGroup,
+  sleep,
+  spawnCaptured,
+  toolchainProcessesIn,
+  uniqueName,
+  type CapturedProcess,
+} from "../support/node-relay.js";
 
 const START_TIMEOUT_MS = 60_000;
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
+interface Started extends CapturedProcess {
   adminKey: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
 }
 
 let stateDir = "";
@@ -36,27 +35,18 @@ const started: Started[] = [];
 async function startScript(extraEnv: Record<string, string>): Promise<Started> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CLAWTALK_STATE_DIR: stateDir, ...extraEnv };
   delete env.ADMIN_KEY;
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], {
-    cwd: PROJECT_ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env,
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once("exit", (code, signal) => done({ code, signal })),
-  );
-  const record: Started = { child, output: () => output, adminKey: "", exited };
+  const record: Started = {
+    ...spawnCaptured(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], { cwd: PROJECT_ROOT, detached: true, env }),
+    adminKey: "",
+  };
   started.push(record);
 
   let running = true;
-  void exited.then(() => (running = false));
+  void record.exited.then(() => (running = false));
   const until = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < until) {
-    if (!running) throw new Error(`npm start exited during start-up:\n${output}`);
-    const key = /Admin key \(development\): (\S+)/.exec(output)?.[1];
+    if (!running) throw new Error(`npm start exited during start-up:\n${record.output()}`);
+    const key = /Admin key \(development\): (\S+)/.exec(record.output())?.[1];
     if (key) {
       const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
       if (health?.ok) {
@@ -65,49 +55,12 @@ async function startScript(extraEnv: Record<string, string>): Promise<Started> {
         return record;
       }
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
-  throw new Error(`npm start did not serve ${base}/health within ${START_TIMEOUT_MS} ms:\n${output}`);
+  throw new Error(`npm start did not serve ${base}/health within ${START_TIMEOUT_MS} ms:\n${record.output()}`);
 }
 
-async function call(method: string, path: string, key: string | null, json?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (key) headers.Authorization = `Bearer ${key}`;
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, body, text };
-}
-
-/** Live (non-zombie) processes whose command line contains every one of `parts`. */
-function livingProcesses(...parts: string[]): { pid: number; pgid: number; command: string }[] {
-  const found: { pid: number; pgid: number; command: string }[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
-      if (!parts.every((part) => command.includes(part))) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] === "Z") continue;
-      found.push({ pid: Number(entry), pgid: Number(fields[2]), command });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
+const call = relayCaller(() => base, { timeoutMs: 15_000 });
 
 /** wrangler and workerd started for this test's port (wrangler runs in a process group of its own). */
 function relayProcesses() {
@@ -119,26 +72,9 @@ const relayGroups = new Set<number>();
 
 function processesOfRelayGroups() {
   // Only our toolchain's binaries count (guards against a process group id reused by someone else).
-  return livingProcesses(join(PROJECT_ROOT, "node_modules")).filter((p) => relayGroups.has(p.pgid));
+  return toolchainProcessesIn(relayGroups);
 }
 
-async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is already gone
-  }
-}
-
-const uniqueName = (prefix: string) => `${prefix}_${randomBytes(6).toString("hex")}`;
 const textMessage = (to: string, payload: string) => ({ to, type: "notification", encrypted: false, payload });
 
 let recipient = { name: "", apiKey: "" };

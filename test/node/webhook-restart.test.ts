@@ -5,12 +5,20 @@
 // `webhook-id` as before the crash and a valid Standard Webhooks signature.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freePort, startLocalRelay, type LocalRelay } from "../../scripts/local-relay.js";
+import {
+  eventually,
+  httpCall,
+  prepareTestRelay,
+  receivedLog,
+  registerAgent,
+  scriptReceiver,
+  uniqueName,
+  type RegisteredAgent,
+  type Reply,
+  type TestRelay,
+} from "../support/node-relay.js";
 import { startReceiver, type Received, type Receiver, type ScriptedResponse } from "../support/receiver.js";
 
 /** Each scenario (two relay starts, a crash, deliveries) must finish within this. */
@@ -29,72 +37,11 @@ const RELAY_VARS = {
 // ---------------------------------------------------------------------------------------------
 // Small helpers (Node side: plain fetch against the relay and the receiver's control API).
 
-interface Reply {
-  status: number;
-  body: any;
-  text: string;
-}
-
-interface Agent {
-  name: string;
-  apiKey: string;
-  webhookSecret: string;
-}
-
-async function call(base: string, method: string, path: string, key: string, json?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
-}
-
-async function register(base: string, adminKey: string, prefix: string, fields: Record<string, unknown> = {}): Promise<Agent> {
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  const reply = await call(base, "POST", "/agents", adminKey, { name, ...fields });
-  if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  return { name: reply.body.name, apiKey: reply.body.apiKey, webhookSecret: reply.body.webhookSecret };
-}
+type Agent = RegisteredAgent;
 
 async function sendText(base: string, from: Agent, to: Agent, payload: string): Promise<Reply> {
-  return call(base, "POST", "/messages", from.apiKey, { to: to.name, type: "notification", encrypted: false, payload });
-}
-
-async function script(receiver: Receiver, box: string, otherwise: ScriptedResponse): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${receiver.port}/_script/${box}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ responses: [], otherwise }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  if (!response.ok) throw new Error(`script ${box}: ${response.status}`);
-}
-
-async function receivedLog(receiver: Receiver, box: string): Promise<Received[]> {
-  const response = await fetch(`http://127.0.0.1:${receiver.port}/_log/${box}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  return (await response.json()) as Received[];
-}
-
-/** Polls `check` until it returns a value (not null), or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const json = { to: to.name, type: "notification", encrypted: false, payload };
+  return httpCall(base, "POST", "/messages", { key: from.apiKey, json, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** The message id a delivery carried (the body is the stored envelope). */
@@ -124,41 +71,43 @@ function signatureProblem(delivery: Received, secret: string): string | null {
   }
 }
 
-/** Live (non-zombie) processes in process group `pgid`. */
-function processesInGroup(pgid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] !== "Z" && Number(fields[2]) === pgid) found.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 let receiver: Receiver;
-const relays: LocalRelay[] = [];
-const stateDirs: string[] = [];
+const lives: TestRelay[] = [];
 
 /** One relay's life on one state directory: started, then (after a crash) restarted the same way. */
-async function relayOnNewState(prefix: string): Promise<{ start(): Promise<LocalRelay> }> {
-  const stateDir = mkdtempSync(join(tmpdir(), prefix));
-  stateDirs.push(stateDir);
-  const port = await freePort();
-  const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
-  return {
-    async start() {
-      const relay = await startLocalRelay({ port, stateDir, adminKey, vars: RELAY_VARS, startTimeoutMs: 45_000 });
-      relays.push(relay);
-      return relay;
+async function relayOnNewState(prefix: string): Promise<TestRelay> {
+  const life = await prepareTestRelay({ prefix, vars: RELAY_VARS, startTimeoutMs: 45_000 });
+  lives.push(life);
+  return life;
+}
+
+/**
+ * A scenario's start: a relay on a new state directory, a receiver box answering `otherwise`, bob
+ * with his webhook on that box, and alice to send to him.
+ */
+async function startScenario(boxPrefix: string, otherwise: ScriptedResponse) {
+  const life = await relayOnNewState("clawtalk-webhook-restart-");
+  const relay = await life.start();
+  const box = `${boxPrefix}_${randomBytes(8).toString("hex")}`;
+  await scriptReceiver(receiver, box, otherwise);
+  const bob = await registerAgent(relay, uniqueName("wh_bob"), { webhookUrl: receiver.url(box) });
+  const alice = await registerAgent(relay, uniqueName("wh_alice"));
+  return { life, relay, box, bob, alice };
+}
+
+/** Polls the receiver's log of `box` until `ready(log)`, and answers that log. */
+function logWhen(box: string, ready: (log: Received[]) => boolean, what: string): Promise<Received[]> {
+  return eventually(
+    async () => {
+      const log = await receivedLog(receiver, box);
+      return ready(log) ? log : null;
     },
-  };
+    DELIVERY_WAIT_MS,
+    what,
+    { intervalMs: 200 },
+  );
 }
 
 beforeAll(async () => {
@@ -166,31 +115,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const relay of relays) await relay.stop();
-  // Anything still alive in the relays' own process groups (workerd included) is ours: end it by id.
-  for (const relay of relays) {
-    for (const pid of processesInGroup(relay.pid)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
+  for (const life of lives) await life.cleanup();
   await receiver?.close();
-  for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe("webhooks across a crash: deliveries pending at a SIGKILL go out after the restart", () => {
   test(
     "deliveries held back by a failing endpoint when the relay is killed all arrive after restart, in send order, with the same webhook-id and a valid signature",
     async () => {
-      const life = await relayOnNewState("clawtalk-webhook-restart-");
-      const relay = await life.start();
-      const box = `restart_${randomBytes(8).toString("hex")}`;
-      await script(receiver, box, { status: 503 });
-      const bob = await register(relay.url, relay.adminKey, "wh_bob", { webhookUrl: receiver.url(box) });
-      const alice = await register(relay.url, relay.adminKey, "wh_alice");
+      const { life, relay, box, bob, alice } = await startScenario("restart", { status: 503 });
 
       const ids: string[] = [];
       for (const payload of ["first", "second", "third"]) {
@@ -200,23 +133,22 @@ describe("webhooks across a crash: deliveries pending at a SIGKILL go out after 
       }
 
       // At least one attempt was answered 503: the head of the queue now waits for its retry.
-      await eventually(async () => ((await receivedLog(receiver, box)).length > 0 ? true : null), DELIVERY_WAIT_MS, "a first attempt");
+      await logWhen(box, (log) => log.length > 0, "a first attempt");
       await relay.kill();
       const beforeCrash = await receivedLog(receiver, box);
       expect(beforeCrash.length).toBeGreaterThan(0);
       // A down endpoint holds the queue at its head: only the first message was tried.
       expect(new Set(beforeCrash.map(messageIdOf))).toEqual(new Set([ids[0]]));
 
-      await script(receiver, box, { status: 200 });
+      await scriptReceiver(receiver, box, { status: 200 });
       await life.start();
 
-      const log = await eventually(
-        async () => {
-          const got = await receivedLog(receiver, box);
+      const log = await logWhen(
+        box,
+        (got) => {
           const delivered = new Set(got.filter((d) => d.status === 200).map(messageIdOf));
-          return ids.every((id) => delivered.has(id)) ? got : null;
+          return ids.every((id) => delivered.has(id));
         },
-        DELIVERY_WAIT_MS,
         "all three messages to be delivered after the restart",
       );
 
@@ -248,12 +180,7 @@ describe("webhooks across a crash: deliveries pending at a SIGKILL go out after 
   test(
     "a message answered 201 just before a SIGKILL is delivered to the webhook after the restart",
     async () => {
-      const life = await relayOnNewState("clawtalk-webhook-restart-");
-      const relay = await life.start();
-      const box = `kill_after_201_${randomBytes(8).toString("hex")}`;
-      await script(receiver, box, { status: 200, delayMs: 0 });
-      const bob = await register(relay.url, relay.adminKey, "wh_bob", { webhookUrl: receiver.url(box) });
-      const alice = await register(relay.url, relay.adminKey, "wh_alice");
+      const { life, relay, box, bob, alice } = await startScenario("kill_after_201", { status: 200, delayMs: 0 });
 
       const reply = await sendText(relay.url, alice, bob, "sent just before the crash");
       await relay.kill(); // at once: the relay's first attempt may or may not have happened
@@ -262,12 +189,9 @@ describe("webhooks across a crash: deliveries pending at a SIGKILL go out after 
       const attemptedBeforeCrash = (await receivedLog(receiver, box)).length;
 
       await life.start();
-      const log = await eventually(
-        async () => {
-          const got = await receivedLog(receiver, box);
-          return got.some((d) => d.status === 200 && messageIdOf(d) === id) ? got : null;
-        },
-        DELIVERY_WAIT_MS,
+      const log = await logWhen(
+        box,
+        (got) => got.some((d) => d.status === 200 && messageIdOf(d) === id),
         "the message to be delivered after the restart",
       );
       console.log(`webhook-restart: ${attemptedBeforeCrash} attempt(s) before the kill, ${log.length} in all`);
