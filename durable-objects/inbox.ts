@@ -356,6 +356,7 @@ export class InboxObject extends DurableObject<Env> {
     this.alarmAt = null;
     const now = Date.now();
     this.expire(now);
+    this.store.trimChannels();
     await this.step("webhooks", () => this.webhooks.run());
     await this.step("fan-out", () => this.fanOut());
     if (this.presenceDueAt !== null && this.presenceDueAt <= now) await this.step("presence", () => this.pushPresence(now));

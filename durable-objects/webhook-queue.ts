@@ -70,10 +70,6 @@ export class WebhookQueue {
     this.sql.exec("DELETE FROM webhook_queue");
   }
 
-  size(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_queue").one().n;
-  }
-
   log(record: WebhookAttempt): void {
     this.sql.exec("INSERT INTO webhook_attempts (at, record) VALUES (?, ?)", Date.parse(record.at), JSON.stringify(record));
     this.sql.exec("DELETE FROM webhook_attempts WHERE seq <= (SELECT MAX(seq) FROM webhook_attempts) - ?", ATTEMPTS_KEPT);

@@ -18,9 +18,5 @@ export function isValidName(name: string): boolean {
   return NAME_PATTERN.test(name) && !RESERVED_NAMES.has(nameKey(name));
 }
 
-export function isValidTopic(topic: string): boolean {
-  return TOPIC_PATTERN.test(topic);
-}
-
 export const API_KEY_PREFIX = "ct_";
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
