@@ -4,33 +4,13 @@
 // A broadcast reaches every agent of the relay under test, not only this file's: the assertions
 // below look only at this file's agents and at messages from this file's senders.
 
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope, MessagePage, SendResponse } from "../../protocol/envelope.js";
-import worker from "../../worker/index.js";
-import { ADMIN_KEY, BASE, eventually, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
-
-/**
- * A request through the Worker's fetch handler itself, for the polling of many inboxes. The
- * shared helpers go through the test pool's `exports.default`, whose cost per request grows with
- * every request already made in the file (vitest-pool-workers 0.15: ~3 ms at first, ~70 ms after
- * 300). This is the same Worker code and the same Durable Objects, without the pool's wrapper.
- */
-async function direct<T>(method: string, path: string, key: string, json?: unknown): Promise<{ status: number; body: T }> {
-  const ctx = createExecutionContext();
-  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, { method, headers, body: json === undefined ? null : JSON.stringify(json) });
-  const response = await worker.fetch(request, env, ctx);
-  const text = await response.text();
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
-}
+import { ADMIN_KEY, call, eventually, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
 
 /** The agent's messages from `sender`, oldest first. */
 async function from(agent: TestAgent, sender: TestAgent): Promise<Envelope[]> {
-  const reply = await direct<MessagePage<Envelope>>("GET", `/messages?sort=asc&limit=100&from=${sender.name}`, agent.apiKey);
+  const reply = await call<MessagePage<Envelope>>("GET", `/messages?sort=asc&limit=100&from=${sender.name}`, { key: agent.apiKey });
   expect(reply.status).toBe(200);
   return reply.body.messages;
 }
@@ -38,7 +18,7 @@ async function from(agent: TestAgent, sender: TestAgent): Promise<Envelope[]> {
 /** Registers agents whose names sort after the sender's, so the fan-out (in name order) passes the sender first. */
 async function listeners(n: number): Promise<TestAgent[]> {
   const replies = await Promise.all(
-    Array.from({ length: n }, () => direct<TestAgent>("POST", "/agents", ADMIN_KEY, { name: uniqueName("zlisten") })),
+    Array.from({ length: n }, () => call<TestAgent>("POST", "/agents", { key: ADMIN_KEY, json: { name: uniqueName("zlisten") } })),
   );
   for (const reply of replies) expect(reply.status).toBe(201);
   return replies.map((r) => r.body);
@@ -92,7 +72,7 @@ describe("broadcast", () => {
     }
     // The fan-out visits agents in name order and the sender's name sorts first, so by now it
     // has passed the sender; the sender's inbox has no copy.
-    const own = await direct<Envelope>("GET", `/messages/${id}`, caster.apiKey);
+    const own = await call<Envelope>("GET", `/messages/${id}`, { key: caster.apiKey });
     expect(own.status).toBe(404);
   });
 

@@ -2,39 +2,18 @@
 // order, even when many messages arrive in the same millisecond, so `after=<newestTs>` is an
 // exact cursor. Many senders at once lose nothing and duplicate nothing.
 
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope, MessagePage, SendResponse } from "../../protocol/envelope.js";
-import worker from "../../worker/index.js";
-import { ADMIN_KEY, BASE, register, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
-
-/**
- * A request through the Worker's fetch handler itself. The shared helpers go through the test
- * pool's `exports.default`, whose cost per request grows with every request already made in the
- * file (vitest-pool-workers 0.15: ~3 ms at first, ~70 ms after 300), so the hundreds of requests
- * here would take minutes that way. This is the same Worker code and the same Durable Objects,
- * without the pool's wrapper.
- */
-async function direct<T>(method: string, path: string, key: string, json?: unknown): Promise<{ status: number; body: T }> {
-  const ctx = createExecutionContext();
-  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
-  if (json !== undefined) headers["Content-Type"] = "application/json";
-  const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, { method, headers, body: json === undefined ? null : JSON.stringify(json) });
-  const response = await worker.fetch(request, env, ctx);
-  const text = await response.text();
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
-}
+import { ADMIN_KEY, call, register, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
 
 async function sendNow(from: TestAgent, body: unknown): Promise<SendResponse> {
-  const reply = await direct<SendResponse>("POST", "/messages", from.apiKey, body);
+  const reply = await call<SendResponse>("POST", "/messages", { key: from.apiKey, json: body });
   expect(reply.status).toBe(201);
   return reply.body;
 }
 
 async function page(agent: TestAgent, query: string): Promise<MessagePage<Envelope>> {
-  const reply = await direct<MessagePage<Envelope>>("GET", `/messages?${query}`, agent.apiKey);
+  const reply = await call<MessagePage<Envelope>>("GET", `/messages?${query}`, { key: agent.apiKey });
   expect(reply.status).toBe(200);
   return reply.body;
 }
@@ -55,7 +34,7 @@ async function walkAsc(agent: TestAgent, limit: number, extra = ""): Promise<Env
 
 async function registerMany(prefix: string, n: number): Promise<TestAgent[]> {
   const replies = await Promise.all(
-    Array.from({ length: n }, () => direct<TestAgent>("POST", "/agents", ADMIN_KEY, { name: uniqueName(prefix) })),
+    Array.from({ length: n }, () => call<TestAgent>("POST", "/agents", { key: ADMIN_KEY, json: { name: uniqueName(prefix) } })),
   );
   for (const reply of replies) expect(reply.status).toBe(201);
   return replies.map((r) => r.body);

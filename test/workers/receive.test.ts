@@ -1,32 +1,9 @@
 // Receiving (SPEC §4.2): order, time filters, limit, topic and sender filters, the page fields,
 // and paging a large inbox whose oldest messages are no longer in the Inbox's memory cache.
 
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope, MessagePage } from "../../protocol/envelope.js";
-import worker from "../../worker/index.js";
-import { BASE, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
-
-/**
- * A send through the Worker's fetch handler itself, for bulk traffic. The shared helpers go
- * through the test pool's `exports.default`, whose cost per request grows with every request
- * already made in the file (vitest-pool-workers 0.15: ~3 ms at first, ~70 ms after 300), so
- * hundreds of sends that way take minutes. This is the same Worker code and the same Durable
- * Objects, without the pool's wrapper.
- */
-async function directSend(from: TestAgent, body: unknown): Promise<{ status: number; body: { id: string; ts: string } }> {
-  const ctx = createExecutionContext();
-  const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}/messages`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${from.apiKey}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const response = await worker.fetch(request, env, ctx);
-  const text = await response.text();
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: JSON.parse(text) };
-}
+import { inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 async function page(agent: TestAgent, query = ""): Promise<MessagePage<Envelope>> {
   const reply = await inbox(agent, query);
@@ -47,7 +24,7 @@ async function sendInOrder(from: TestAgent, to: TestAgent, n: number, extra: (i:
 
 /** Sends `n` messages at once; returns their ids. */
 async function sendAtOnce(from: TestAgent, to: TestAgent, n: number): Promise<string[]> {
-  const replies = await Promise.all(Array.from({ length: n }, (_, i) => directSend(from, textMessage(to.name, `c${i}`))));
+  const replies = await Promise.all(Array.from({ length: n }, (_, i) => send(from, textMessage(to.name, `c${i}`))));
   for (const reply of replies) expect(reply.status).toBe(201);
   return replies.map((r) => r.body.id as string);
 }
