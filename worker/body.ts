@@ -1,8 +1,11 @@
 // Request bodies: at most MAX_BODY_BYTES bytes (counted as bytes, whatever Content-Length
-// claims), UTF-8, JSON whatever the Content-Type says (curl -d sends a form type), and nested
-// no deeper than MAX_DEPTH, so later recursion (hashing, serializing) cannot overflow the stack.
+// claims), UTF-8, JSON whatever the Content-Type says (curl -d sends a form type), and strict:
+// no key twice in an object, no number outside the doubles, nested no deeper than MAX_DEPTH (so
+// later recursion — hashing, serializing — cannot overflow the stack). Decided here, once, for
+// every route.
 
 import { RelayError } from "../protocol/errors.js";
+import { strictJsonProblem } from "./strict-json.js";
 
 const MAX_DEPTH = 32;
 
@@ -24,7 +27,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     const detail = error instanceof SyntaxError ? ` (${error.message})` : "";
     throw new RelayError("BAD_REQUEST", `Body is not valid JSON${detail}.`);
   }
-  if (depthExceeds(value, MAX_DEPTH)) throw new RelayError("BAD_REQUEST", `Body is nested deeper than ${MAX_DEPTH} levels.`);
+  const problem = strictJsonProblem(text, MAX_DEPTH);
+  if (problem !== null) throw new RelayError("BAD_REQUEST", problem);
   return value;
 }
 
@@ -54,16 +58,4 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
 
 function tooLarge(maxBytes: number): RelayError {
   return new RelayError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes.`);
-}
-
-/** Iterative, so hostile nesting cannot overflow the stack while it is measured. */
-function depthExceeds(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== "object") continue;
-    if (depth > max) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
-  }
-  return false;
 }

@@ -16,6 +16,7 @@ import { MESSAGE_TYPES } from "../protocol/envelope.js";
 import { RelayError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { NAME_PATTERN, RESERVED_NAMES, TOPIC_PATTERN, nameKey } from "../protocol/names.js";
+import { displayTextProblem } from "../protocol/text.js";
 import { parseIsoTime } from "../protocol/time.js";
 import { webhookUrlProblem } from "./webhook-url.js";
 
@@ -45,7 +46,12 @@ const isoTimestamp = z.string().refine((text) => parseIsoTime(text) !== null, "e
 export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const messageId = z.string().regex(MESSAGE_ID_PATTERN, "expected 1-128 characters of A-Z a-z 0-9 . _ : -");
 
-const shortText = (max: number) => z.string().min(1).max(max);
+/** Free text that people and agents read (owner, capabilities, labels, correlation ids). */
+const shortText = (max: number) =>
+  z.string().min(1).max(max).superRefine((text, ctx) => {
+    const problem = displayTextProblem(text);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const capabilities = z.array(shortText(64)).max(32);
 
