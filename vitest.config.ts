@@ -48,6 +48,7 @@ export default defineConfig({
           WEBHOOK_TIMEOUT_MS: "1000",
           FEED_FLUSH_MS: "200",
           LONGPOLL_MAX_S: "5",
+          WEBHOOK_SECRET_OVERLAP_S: "2",
         },
         "./test/support/receiver-setup.ts",
       ),

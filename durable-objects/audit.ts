@@ -125,7 +125,3 @@ export class AuditObject extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(Date.now(), next + this.limits.auditRetentionS * 1000));
   }
 }
-
-export function auditStub(env: Env): DurableObjectStub<AuditObject> {
-  return env.AUDIT.getByName("audit");
-}

@@ -9,12 +9,13 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { AgentPatch, Invite, InviteRequest, RegisterRequest } from "../protocol/envelope.js";
-import { failure, type Failure } from "../protocol/errors.js";
+import { failures, type Failure } from "../protocol/errors.js";
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
 import { newApiKey, newInviteCode, newWebhookSecret } from "./credentials.js";
-import { inboxStub, type AgentConfig } from "./inbox.js";
+import type { AgentConfig } from "./agent-config.js";
+import { inboxStub } from "./stubs.js";
 
 /** An agent as the Directory knows it, minus secrets. */
 export interface AgentRecord {
@@ -100,15 +101,15 @@ function toInvite(row: Row): Invite {
 }
 
 function toConfig(row: Row): AgentConfig {
-  const until = (row.previous_secret_until as number | null) ?? null;
-  const overlapping = row.previous_secret !== null && until !== null && until > Date.now();
   return {
     version: row.version as number,
     name: row.name as string,
     keyHash: row.key_hash as string,
     webhookUrl: (row.webhook_url as string | null) ?? null,
-    webhookSecrets: overlapping ? [row.webhook_secret as string, row.previous_secret as string] : [row.webhook_secret as string],
-    previousSecretUntil: overlapping ? until : null,
+    webhookSecret: row.webhook_secret as string,
+    // The inbox decides per delivery whether the overlap still lasts (agent-config.ts).
+    previousSecret: (row.previous_secret as string | null) ?? null,
+    previousSecretUntil: (row.previous_secret_until as number | null) ?? null,
     webhookDisabled: (row.webhook_disabled as string | null) ?? null,
     deleteOnDelivery: row.delete_on_delivery === 1,
   };
@@ -188,13 +189,13 @@ export class DirectoryObject extends DurableObject<Env> {
     const refused = this.ctx.storage.transactionSync((): Failure | null => {
       if (invite !== undefined) {
         const row = this.sql.exec<Row>("SELECT * FROM invites WHERE code = ?", invite).toArray()[0];
-        if (!row) return failure("FORBIDDEN", "Unknown invite code.");
+        if (!row) return failures.inviteUnknown;
         const expiresAt = row.expires_at as number | null;
-        if (expiresAt !== null && expiresAt <= now) return failure("FORBIDDEN", "This invite has expired.");
-        if ((row.uses as number) >= (row.max_uses as number)) return failure("FORBIDDEN", "This invite has been used up.");
+        if (expiresAt !== null && expiresAt <= now) return failures.inviteExpired;
+        if ((row.uses as number) >= (row.max_uses as number)) return failures.inviteUsedUp;
       }
       if (this.sql.exec("SELECT 1 FROM agents WHERE key = ?", key).toArray().length > 0) {
-        return failure("CONFLICT", `The name "${request.name}" is taken.`);
+        return failures.nameTaken(request.name);
       }
       if (invite !== undefined) this.sql.exec("UPDATE invites SET uses = uses + 1 WHERE code = ?", invite);
       this.sql.exec(
@@ -219,7 +220,7 @@ export class DirectoryObject extends DurableObject<Env> {
 
   async update(key: string, patch: AgentPatch): Promise<{ record: AgentRecord; webhookSecret?: string } | Failure> {
     const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
-    if (!row) return failure("NOT_FOUND", "No such agent.");
+    if (!row) return failures.noSuchAgent;
     const sets: string[] = [];
     const args: SqlStorageValue[] = [];
     const set = (column: string, value: SqlStorageValue) => {
@@ -258,7 +259,7 @@ export class DirectoryObject extends DurableObject<Env> {
   async rotateKey(key: string): Promise<{ apiKey: string; keyHash: string; oldKeyHash: string } | Failure> {
     const { apiKey, keyHash } = await newApiKey();
     const row = this.sql.exec<{ key_hash: string }>("SELECT key_hash FROM agents WHERE key = ?", key).toArray()[0];
-    if (!row) return failure("NOT_FOUND", "No such agent.");
+    if (!row) return failures.noSuchAgent;
     this.sql.exec("UPDATE agents SET key_hash = ?, version = ? WHERE key = ?", keyHash, this.nextVersion(), key);
     await this.pushConfig(key);
     return { apiKey, keyHash, oldKeyHash: row.key_hash };
@@ -267,7 +268,7 @@ export class DirectoryObject extends DurableObject<Env> {
   /** A new webhook secret; the previous one keeps signing beside it for the overlap period. */
   async rotateWebhookSecret(key: string): Promise<{ webhookSecret: string; previousSecretValidUntil: string } | Failure> {
     const row = this.sql.exec<{ webhook_secret: string }>("SELECT webhook_secret FROM agents WHERE key = ?", key).toArray()[0];
-    if (!row) return failure("NOT_FOUND", "No such agent.");
+    if (!row) return failures.noSuchAgent;
     const webhookSecret = newWebhookSecret();
     const until = Date.now() + this.limits.webhookSecretOverlapS * 1000;
     this.sql.exec(
@@ -290,7 +291,7 @@ export class DirectoryObject extends DurableObject<Env> {
   async remove(key: string): Promise<{ keyHash: string } | Failure> {
     // Deleted first, so no concurrent change can find the record while the inbox goes.
     const row = this.sql.exec<Row>("DELETE FROM agents WHERE key = ? RETURNING *", key).toArray()[0];
-    if (!row) return failure("NOT_FOUND", "No such agent.");
+    if (!row) return failures.noSuchAgent;
     try {
       // Stamped with a new version, so a config push still in flight cannot revive the inbox.
       await inboxStub(this.env, key).destroy(this.nextVersion());
@@ -342,8 +343,4 @@ export class DirectoryObject extends DurableObject<Env> {
     const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
     if (row) await inboxStub(this.env, key).configure(toConfig(row));
   }
-}
-
-export function directoryStub(env: Env): DurableObjectStub<DirectoryObject> {
-  return env.DIRECTORY.getByName("directory");
 }

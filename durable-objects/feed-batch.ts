@@ -33,15 +33,19 @@ export class FeedCollector {
     return this.pending;
   }
 
-  add(item: FeedItem, tsMs: number): void {
+  /**
+   * A message stored at `tsMs`. Counts are exact; `item` builds its feed item and is called only
+   * while this batch's sample has room, so a busy inbox builds at most FEED_BATCH_MAX per push.
+   */
+  add(topic: string | null, tsMs: number, item: () => FeedItem): void {
     this.pending++;
-    if (this.batch.items.length < this.maxItems) this.batch.items.push(item);
+    if (this.batch.items.length < this.maxItems) this.batch.items.push(item());
     else this.batch.dropped++;
-    if (item.topic !== null) {
-      const topic = this.batch.topics.get(item.topic) ?? { count: 0, lastTs: 0 };
-      topic.count++;
-      topic.lastTs = Math.max(topic.lastTs, tsMs);
-      this.batch.topics.set(item.topic, topic);
+    if (topic !== null) {
+      const counted = this.batch.topics.get(topic) ?? { count: 0, lastTs: 0 };
+      counted.count++;
+      counted.lastTs = Math.max(counted.lastTs, tsMs);
+      this.batch.topics.set(topic, counted);
     }
     const minute = minuteOf(tsMs);
     this.batch.perMinute.set(minute, (this.batch.perMinute.get(minute) ?? 0) + 1);

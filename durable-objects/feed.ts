@@ -9,7 +9,7 @@ import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
 import { minuteOf, type FeedBatch } from "./feed-batch.js";
-import { messageFilter, type MessageQuery } from "./inbox-store.js";
+import { messageFilter, type MessageQuery } from "./message-query.js";
 
 /** Feed items and webhook attempts kept; older ones are dropped first. */
 const ITEMS_KEPT = 10_000;
@@ -302,8 +302,4 @@ function quantileBound(counts: number[], q: number): number | null {
     if (seen >= q * total) return Number.isFinite(LATENCY_BUCKETS[i]!) ? LATENCY_BUCKETS[i]! : LATENCY_BUCKETS[i - 1]!;
   }
   return null;
-}
-
-export function feedStub(env: Env): DurableObjectStub<FeedObject> {
-  return env.FEED.getByName("feed");
 }

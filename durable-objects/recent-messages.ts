@@ -4,14 +4,16 @@
 // Invariant: every stored message with ts >= floor is in `items`. Anything older may exist only
 // in storage, so a query that could match below the floor answers null and goes to SQL.
 
-import { matchesQuery, type MessageQuery, type StoredMessage } from "./inbox-store.js";
+import { matchesQuery, type MessageQuery } from "./message-query.js";
+import type { StoredMessage } from "./message-store.js";
 
 const MAX_ITEMS = 256;
-const MAX_BYTES = 4 * 1024 * 1024;
+/** Memory budget in UTF-16 code units of envelope JSON (about 8 MiB of string memory). */
+const MAX_CHARS = 4 * 1024 * 1024;
 
 export class RecentMessages {
   private items: StoredMessage[] = []; // ascending ts
-  private bytes = 0;
+  private chars = 0;
   /**
    * Older messages may exist in storage only below this ts: -Infinity when memory holds them
    * all, +Infinity before anything is known (a fresh object that has not read its storage).
@@ -21,7 +23,7 @@ export class RecentMessages {
   /** Starts from the newest stored messages; `complete` when they are all there is. */
   load(newestAscending: StoredMessage[], complete: boolean): void {
     this.items = newestAscending;
-    this.bytes = newestAscending.reduce((sum, m) => sum + m.json.length, 0);
+    this.chars = newestAscending.reduce((sum, m) => sum + m.json.length, 0);
     this.floor = complete || newestAscending.length === 0 ? Number.NEGATIVE_INFINITY : newestAscending[0]!.ts;
     this.trim();
   }
@@ -31,7 +33,7 @@ export class RecentMessages {
     // Knowing nothing yet, the newest message alone is still "everything from its ts on".
     if (this.floor === Number.POSITIVE_INFINITY) this.floor = message.ts;
     this.items.push(message);
-    this.bytes += message.json.length;
+    this.chars += message.json.length;
     this.trim();
   }
 
@@ -39,7 +41,7 @@ export class RecentMessages {
     if (ts.size === 0) return;
     this.items = this.items.filter((m) => {
       if (!ts.has(m.ts)) return true;
-      this.bytes -= m.json.length;
+      this.chars -= m.json.length;
       return false;
     });
   }
@@ -74,9 +76,9 @@ export class RecentMessages {
   }
 
   private trim(): void {
-    while (this.items.length > MAX_ITEMS || (this.bytes > MAX_BYTES && this.items.length > 1)) {
+    while (this.items.length > MAX_ITEMS || (this.chars > MAX_CHARS && this.items.length > 1)) {
       const dropped = this.items.shift()!;
-      this.bytes -= dropped.json.length;
+      this.chars -= dropped.json.length;
       this.floor = this.items[0]!.ts;
     }
   }

@@ -1,14 +1,17 @@
 // An agent's send allowance, kept in its own Inbox object so it is counted exactly wherever the
 // request lands: RATE_LIMIT_PER_MIN sends per RATE_WINDOW_S (token bucket), and for broadcasts
-// also BROADCAST_PER_HOUR per BROADCAST_WINDOW_S. Buckets are stored, so a restart does not reset them.
+// also BROADCAST_PER_HOUR per BROADCAST_WINDOW_S.
+//
+// The buckets live in memory only: writing them on every send would put a durable write in the
+// sender's object on the hot path. A restart of the object (a deploy, an eviction after it sat
+// idle) refills them; an idle object has refilled most of its window anyway.
 //
 // A request that stores nothing counts nothing. Its token is held while it is in flight and given
 // back when it settles, so a send that finds the bucket empty while others are in flight waits for
 // them to settle before it is refused: concurrent doomed requests cannot use up the allowance.
 
-import { failure, type Failure } from "../protocol/errors.js";
+import { failures, type Failure } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
-import type { InboxStore } from "./inbox-store.js";
 import { fullBucket, refund, take, type Bucket } from "./rate-limit.js";
 
 export type SendKind = "message" | "broadcast";
@@ -19,13 +22,9 @@ const SETTLE_WAIT_MS = 10_000;
 export class SendAllowance {
   private inFlight = 0;
   private waiting: (() => void)[] = [];
-  /** Buckets as last saved: read from storage once, written on every change. */
   private readonly buckets = new Map<SendKind, Bucket>();
 
-  constructor(
-    private readonly store: InboxStore,
-    private readonly limits: Limits,
-  ) {}
+  constructor(private readonly limits: Limits) {}
 
   /** Takes one send (and one broadcast); null when admitted, else a 429 failure. Settle it afterwards. */
   async reserve(kind: SendKind): Promise<Failure | null> {
@@ -50,8 +49,8 @@ export class SendAllowance {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (!stored) {
       const now = Date.now();
-      this.save("message", refund(this.bucket("message"), ...this.shape("message"), now));
-      if (kind === "broadcast") this.save("broadcast", refund(this.bucket("broadcast"), ...this.shape("broadcast"), now));
+      this.buckets.set("message", refund(this.bucket("message"), ...this.shape("message"), now));
+      if (kind === "broadcast") this.buckets.set("broadcast", refund(this.bucket("broadcast"), ...this.shape("broadcast"), now));
     }
     const waiting = this.waiting;
     this.waiting = [];
@@ -61,21 +60,13 @@ export class SendAllowance {
   private take(kind: SendKind): Failure | null {
     const now = Date.now();
     const message = take(this.bucket("message"), ...this.shape("message"), now);
-    if (!message.ok) {
-      return failure("RATE_LIMITED", `Rate limit of ${this.limits.rateLimitPerMin} sends per ${this.limits.rateWindowS} s exceeded.`, {
-        retryAfter: message.retryAfterS,
-      });
-    }
+    if (!message.ok) return failures.sendRateLimited(this.limits.rateLimitPerMin, this.limits.rateWindowS, message.retryAfterS);
     if (kind === "broadcast") {
       const broadcast = take(this.bucket("broadcast"), ...this.shape("broadcast"), now);
-      if (!broadcast.ok) {
-        return failure("RATE_LIMITED", `Broadcast limit of ${this.limits.broadcastPerHour} per ${this.limits.broadcastWindowS} s exceeded.`, {
-          retryAfter: broadcast.retryAfterS,
-        });
-      }
-      this.save("broadcast", broadcast.bucket);
+      if (!broadcast.ok) return failures.broadcastRateLimited(this.limits.broadcastPerHour, this.limits.broadcastWindowS, broadcast.retryAfterS);
+      this.buckets.set("broadcast", broadcast.bucket);
     }
-    this.save("message", message.bucket);
+    this.buckets.set("message", message.bucket);
     return null;
   }
 
@@ -87,14 +78,6 @@ export class SendAllowance {
   }
 
   private bucket(kind: SendKind): Bucket {
-    const cached = this.buckets.get(kind);
-    if (cached) return cached;
-    const saved = this.store.getState(`bucket:${kind}`);
-    return saved === null ? fullBucket(this.shape(kind)[0], Date.now()) : (JSON.parse(saved) as Bucket);
-  }
-
-  private save(kind: SendKind, bucket: Bucket): void {
-    this.buckets.set(kind, bucket);
-    this.store.setState(`bucket:${kind}`, JSON.stringify(bucket));
+    return this.buckets.get(kind) ?? fullBucket(this.shape(kind)[0], Date.now());
   }
 }

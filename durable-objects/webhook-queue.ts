@@ -1,34 +1,37 @@
 // An inbox's webhook state in its SQLite storage: the queue of messages still to deliver (in
-// inbox order) and the log of every attempt. The queue row is written in the same transaction
-// as the message, so a stored message's delivery cannot be lost, whatever crashes when.
+// inbox order) and the log of every attempt. A queue row is written in the same transaction as
+// its message, so a stored message's delivery cannot be lost, whatever crashes when.
 
 import type { WebhookAttempt } from "../protocol/envelope.js";
+import { migrate } from "./schema.js";
 
 export interface QueuedDelivery {
   seq: number;
   messageTs: number;
-  messageId: string;
   attempts: number;
   nextAt: number;
-  firstAt: number | null; // time of the first attempt
+  /** Time of the first attempt. */
+  firstAt: number | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS webhook_queue (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_ts INTEGER NOT NULL,
-  message_id TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,
-  first_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS webhook_attempts (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
-  record TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS webhook_attempts_by_time ON webhook_attempts(at);
-`;
+const STEPS = [
+  `CREATE TABLE IF NOT EXISTS webhook_queue (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     message_ts INTEGER NOT NULL,
+     message_id TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     first_at INTEGER
+   );
+   CREATE TABLE IF NOT EXISTS webhook_attempts (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS webhook_attempts_by_time ON webhook_attempts(at);`,
+  // The message id was written and never read: the message is found by its ts.
+  "ALTER TABLE webhook_queue DROP COLUMN message_id",
+];
 
 /** Attempts kept per inbox; older ones are removed first. */
 const ATTEMPTS_KEPT = 1000;
@@ -37,11 +40,11 @@ type Row = Record<string, SqlStorageValue>;
 
 export class WebhookQueue {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+    migrate(sql, "webhooks", STEPS);
   }
 
-  enqueue(messageTs: number, messageId: string, now: number): void {
-    this.sql.exec("INSERT INTO webhook_queue (message_ts, message_id, next_at) VALUES (?, ?, ?)", messageTs, messageId, now);
+  enqueue(messageTs: number, now: number): void {
+    this.sql.exec("INSERT INTO webhook_queue (message_ts, next_at) VALUES (?, ?)", messageTs, now);
   }
 
   /** The oldest undelivered message: deliveries go out strictly in inbox order. */
@@ -51,7 +54,6 @@ export class WebhookQueue {
     return {
       seq: row.seq as number,
       messageTs: row.message_ts as number,
-      messageId: row.message_id as string,
       attempts: row.attempts as number,
       nextAt: row.next_at as number,
       firstAt: (row.first_at as number | null) ?? null,

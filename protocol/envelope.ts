@@ -58,7 +58,8 @@ export interface RecipientReceipt {
 
 export interface RejectedRecipient {
   name: string;
-  code: "INBOX_FULL" | "CONFLICT" | "UNKNOWN_RECIPIENT";
+  /** UNAVAILABLE: that inbox could not be reached; sending again with the same id stores only the missing copies. */
+  code: "INBOX_FULL" | "CONFLICT" | "UNKNOWN_RECIPIENT" | "UNAVAILABLE";
 }
 
 /** 201 (or 200 for an idempotent replay) of POST /messages. */
@@ -118,8 +119,11 @@ export interface FeedItem {
   type: MessageType;
   topic: string | null;
   encrypted: boolean;
+  /** UTF-8 bytes of the stored envelope. */
   bytes: number;
   preview?: string;
+  /** This copy came from a broadcast (`to` is then the inbox that got it). */
+  broadcast?: true;
 }
 
 export interface Invite {

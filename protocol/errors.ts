@@ -1,21 +1,28 @@
-// The error catalog: every error the relay can answer, one line each. Handlers and objects
-// name a code; the Worker renders `{ error, code, ...extra }` in one place (worker/http.ts).
+// The error catalog: every distinct failure the relay can answer, one named value each (a wire
+// `code`, a sentence, extra fields), in the manner of ntfy's errors.go. Handlers and objects
+// return or throw these values; the Worker renders `{ error, code, ...extra }` in one place
+// (worker/http.ts). A client switches on `code`; the sentence is for people.
 
-export const ERRORS = {
-  BAD_REQUEST: { status: 400, message: "The request is not valid." },
-  UNAUTHORIZED: { status: 401, message: "Missing or invalid API key: send Authorization: Bearer <key>." },
-  FORBIDDEN: { status: 403, message: "This key may not do that." },
-  NOT_FOUND: { status: 404, message: "Not found." },
-  UNKNOWN_RECIPIENT: { status: 404, message: "Unknown recipient; nothing was sent." },
-  METHOD_NOT_ALLOWED: { status: 405, message: "Method not allowed on this path." },
-  CONFLICT: { status: 409, message: "Conflict with existing state." },
-  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body too large." },
-  RATE_LIMITED: { status: 429, message: "Rate limit exceeded; retry later." },
-  INBOX_FULL: { status: 507, message: "The recipient's inbox is full." },
-  INTERNAL_ERROR: { status: 500, message: "Internal error." },
-} as const satisfies Record<string, { status: number; message: string }>;
+/** Wire codes and their HTTP status (SPEC §9). */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_ACCEPTED: 403,
+  NOT_FOUND: 404,
+  UNKNOWN_RECIPIENT: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  LOOP_DETECTED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  UNAVAILABLE: 503,
+  INBOX_FULL: 507,
+  AUDIT_FULL: 507,
+} as const;
 
-export type ErrorCode = keyof typeof ERRORS;
+export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Optional fields an error may carry beside `error` and `code`. */
 export interface ErrorExtra {
@@ -29,40 +36,103 @@ export interface ErrorBody extends ErrorExtra {
   code: ErrorCode;
 }
 
-/** A failure returned (not thrown) across Durable Object RPC, where custom error fields are lost. */
+/**
+ * A failure as a plain value: it crosses Durable Object RPC intact (thrown errors lose their
+ * fields there), so objects return these and the Worker throws them.
+ */
 export interface Failure extends ErrorExtra {
   fail: ErrorCode;
-  message?: string;
+  message: string;
 }
 
-export function failure(code: ErrorCode, message?: string, extra?: ErrorExtra): Failure {
-  return { fail: code, ...(message === undefined ? {} : { message }), ...extra };
+function failure(code: ErrorCode, message: string, extra: ErrorExtra = {}): Failure {
+  return { fail: code, message, ...extra };
 }
+
+const list = (names: string[]) => names.join(", ");
+
+/** Every failure, by what went wrong. */
+export const failures = {
+  // 400: validation messages name the field and what was expected; they are built where checked.
+  badRequest: (message: string) => failure("BAD_REQUEST", message),
+
+  // 401
+  missingAuthorization: failure("UNAUTHORIZED", "Missing Authorization header; send Authorization: Bearer <key>."),
+  malformedAuthorization: failure("UNAUTHORIZED", "Malformed Authorization header; send Authorization: Bearer <key>."),
+  invalidKey: failure("UNAUTHORIZED", "Invalid API key."),
+  adminKeyRequired: failure("FORBIDDEN", "This route needs the admin key."),
+
+  // 403
+  agentKeyRequired: failure("FORBIDDEN", "This route acts on an agent's own inbox; use that agent's key."),
+  ownRecordOnly: failure("FORBIDDEN", "An agent may act only on its own record."),
+  adminHasNoRecord: failure("FORBIDDEN", "The admin key has no record of its own; name the agent."),
+  ownerAdminOnly: failure("FORBIDDEN", "Only the admin may change owner."),
+  inviteUnknown: failure("FORBIDDEN", "Unknown invite code."),
+  inviteExpired: failure("FORBIDDEN", "This invite has expired."),
+  inviteUsedUp: failure("FORBIDDEN", "This invite has been used up."),
+  auditNotSender: failure("FORBIDDEN", "For a sent message, `from` must be the caller."),
+  auditNotRecipient: failure("FORBIDDEN", "For a received message, the caller must be among `to`."),
+
+  // 404
+  noRoute: (path: string) => failure("NOT_FOUND", `No route for ${path}.`),
+  malformedPath: (param: string) => failure("NOT_FOUND", `Malformed percent-encoding in ${param}.`),
+  noSuchAgent: failure("NOT_FOUND", "No such agent."),
+  noSuchMessage: failure("NOT_FOUND", "No message with this id in your inbox."),
+  noSuchInvite: failure("NOT_FOUND", "No such invite."),
+  noWebhookUrl: failure("NOT_FOUND", "This agent has no webhookUrl; set one with PATCH first."),
+  unknownRecipients: (names: string[]) =>
+    failure("UNKNOWN_RECIPIENT", `Unknown recipient${names.length > 1 ? "s" : ""} ${list(names)}; nothing was sent.`, { names }),
+
+  // 405
+  methodNotAllowed: (method: string, allow: string) => failure("METHOD_NOT_ALLOWED", `${method} is not allowed here; use ${allow}.`),
+
+  // 409
+  nameTaken: (name: string) => failure("CONFLICT", `The name "${name}" is taken.`),
+  idConflict: (names?: string[]) =>
+    failure("CONFLICT", "A different message was already sent with this id or Idempotency-Key; nothing was stored.", names ? { names } : {}),
+
+  // 413
+  bodyTooLarge: (maxBytes: number) => failure("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes.`),
+
+  // 429
+  sendRateLimited: (perWindow: number, windowS: number, retryAfter: number) =>
+    failure("RATE_LIMITED", `Rate limit of ${perWindow} sends per ${windowS} s exceeded.`, { retryAfter }),
+  broadcastRateLimited: (perWindow: number, windowS: number, retryAfter: number) =>
+    failure("RATE_LIMITED", `Broadcast limit of ${perWindow} per ${windowS} s exceeded.`, { retryAfter }),
+
+  // 503
+  recipientsUnavailable: (names: string[]) =>
+    failure("UNAVAILABLE", `The inbox of ${list(names)} could not be reached; nothing was stored there. Send again (with the same id, only the missing copies are stored).`, { names }),
+
+  // 507
+  inboxFull: (names: string[]) =>
+    failure("INBOX_FULL", `The inbox of ${list(names)} is full; nothing was stored. The recipient must delete messages first.`, { names }),
+
+  // 500
+  internal: (requestId: string) => failure("INTERNAL_ERROR", `Internal error (request ${requestId}).`, { requestId }),
+} as const;
 
 export function isFailure(value: unknown): value is Failure {
   return typeof value === "object" && value !== null && "fail" in value;
 }
 
-/** Thrown inside the Worker; rendered by the one error renderer. */
+/** A failure thrown inside the Worker; rendered by the one error renderer. */
 export class RelayError extends Error {
   constructor(
-    readonly code: ErrorCode,
-    message: string = ERRORS[code].message,
-    readonly extra: ErrorExtra = {},
+    readonly failure: Failure,
     /** HTTP headers the error needs (e.g. `Allow` on a 405). */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(failure.message);
   }
 
-  static from(f: Failure): RelayError {
-    const { fail, message, ...extra } = f;
-    return new RelayError(fail, message ?? ERRORS[fail].message, extra);
+  get code(): ErrorCode {
+    return this.failure.fail;
   }
 }
 
 /** The value of an RPC result, or the RelayError its failure stands for. */
 export function unwrap<T>(result: T): Exclude<T, Failure> {
-  if (isFailure(result)) throw RelayError.from(result);
+  if (isFailure(result)) throw new RelayError(result);
   return result as Exclude<T, Failure>;
 }

@@ -4,7 +4,7 @@
 // later recursion — hashing, serializing — cannot overflow the stack). Decided here, once, for
 // every route.
 
-import { RelayError } from "../protocol/errors.js";
+import { failures, RelayError } from "../protocol/errors.js";
 import { strictJsonProblem } from "./strict-json.js";
 
 const MAX_DEPTH = 32;
@@ -17,18 +17,18 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new RelayError("BAD_REQUEST", "Body is not valid UTF-8.");
+    throw new RelayError(failures.badRequest("Body is not valid UTF-8."));
   }
-  if (text.trim() === "") throw new RelayError("BAD_REQUEST", "Body is empty; expected a JSON object.");
+  if (text.trim() === "") throw new RelayError(failures.badRequest("Body is empty; expected a JSON object."));
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof SyntaxError ? ` (${error.message})` : "";
-    throw new RelayError("BAD_REQUEST", `Body is not valid JSON${detail}.`);
+    throw new RelayError(failures.badRequest(`Body is not valid JSON${detail}.`));
   }
   const problem = strictJsonProblem(text, MAX_DEPTH);
-  if (problem !== null) throw new RelayError("BAD_REQUEST", problem);
+  if (problem !== null) throw new RelayError(failures.badRequest(problem));
   return value;
 }
 
@@ -57,5 +57,5 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
 }
 
 function tooLarge(maxBytes: number): RelayError {
-  return new RelayError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes.`);
+  return new RelayError(failures.bodyTooLarge(maxBytes));
 }

@@ -1,7 +1,7 @@
 // Responses: JSON bodies, the one error renderer, and the headers every response carries
 // (CORS, Cache-Control: no-store, X-Request-Id).
 
-import { ERRORS, RelayError, type ErrorBody } from "../protocol/errors.js";
+import { ERROR_STATUS, failures, RelayError, type ErrorBody } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 
 export const ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
@@ -18,12 +18,13 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
 export function errorResponse(error: unknown, requestId: string): Response {
   if (!(error instanceof RelayError)) {
     console.error(`request ${requestId} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : "unknown error"}`);
-    return json({ error: `Internal error (request ${requestId}).`, code: "INTERNAL_ERROR", requestId } satisfies ErrorBody, 500);
+    return errorResponse(new RelayError(failures.internal(requestId)), requestId);
   }
-  const body: ErrorBody = { error: error.message, code: error.code, ...error.extra };
+  const { fail, message, ...extra } = error.failure;
+  const body: ErrorBody = { error: message, code: fail, ...extra };
   const headers: Record<string, string> = { ...error.headers };
-  if (error.extra.retryAfter !== undefined) headers["Retry-After"] = String(error.extra.retryAfter);
-  return json(body, ERRORS[error.code].status, headers);
+  if (extra.retryAfter !== undefined) headers["Retry-After"] = String(extra.retryAfter);
+  return json(body, ERROR_STATUS[fail], headers);
 }
 
 /** Adds the headers every response carries; copies the response when its headers are immutable. */

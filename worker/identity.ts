@@ -8,7 +8,7 @@
 // moment ago is found at once (read-your-writes).
 
 import { nameKey } from "../protocol/names.js";
-import { directoryStub } from "../durable-objects/directory.js";
+import { directoryStub } from "../durable-objects/stubs.js";
 
 class ExpiringCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();

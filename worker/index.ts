@@ -4,7 +4,7 @@
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { errorResponse, finish, json } from "./http.js";
 import { openApiDocument } from "./openapi.js";
-import { createRouter, type RouteTable } from "./router.js";
+import { createRouter, endpoint, type RouteTable } from "./router.js";
 import { adminRoutes } from "./routes/admin.js";
 import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -27,13 +27,13 @@ export const routes: RouteTable = {
   ...webhookRoutes,
   ...adminRoutes,
   "/openapi.json": {
-    GET: {
+    GET: endpoint({
       summary: "This API, as OpenAPI 3.1",
       access: "public",
       async handle(c) {
         return json(openApiDocument(routes, c.limits));
       },
-    },
+    }),
   },
 };
 

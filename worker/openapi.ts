@@ -3,7 +3,7 @@
 
 import type { Limits } from "../protocol/limits.js";
 import { VERSION } from "../protocol/version.js";
-import type { Endpoint, RouteTable } from "./router.js";
+import type { AnyEndpoint, RouteTable } from "./router.js";
 import { bodyJsonSchemas } from "./schemas.js";
 
 /** Which validator describes which endpoint's body. */
@@ -58,7 +58,7 @@ const ERROR_SCHEMA = {
   },
 };
 
-function operation(method: string, path: string, endpoint: Endpoint, bodies: Record<string, unknown>) {
+function operation(method: string, path: string, endpoint: AnyEndpoint, bodies: Record<string, unknown>) {
   const key = `${method} ${path}`;
   const pathParams = [...path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
   const queryParams = (QUERIES[key] ?? []).map(([name, description]) => ({ name, in: "query", description, schema: { type: "string" } }));

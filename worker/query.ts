@@ -1,12 +1,12 @@
 // Query strings: each parameter turned into a typed value or a 400 naming it (SPEC §4.2).
 
-import { RelayError } from "../protocol/errors.js";
+import { failures, RelayError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { NAME_PATTERN, TOPIC_PATTERN, nameKey } from "../protocol/names.js";
 import { parseIsoTime } from "../protocol/time.js";
-import type { MessageQuery } from "../durable-objects/inbox-store.js";
+import type { MessageQuery } from "../durable-objects/message-query.js";
 
-const bad = (message: string) => new RelayError("BAD_REQUEST", message);
+const bad = (message: string) => new RelayError(failures.badRequest(message));
 
 export function timeParam(params: URLSearchParams, name: string): number | undefined {
   const raw = params.get(name);

@@ -1,22 +1,33 @@
-// Dispatch: every request goes through the same checks, in the spec's order (SPEC §9):
-// unknown path 404 -> wrong method 405 -> missing or invalid key 401 -> wrong role 403 ->
-// body too large 413 -> invalid body 400. Handlers see an authenticated caller and a parsed
-// body and read like the spec's description of their route.
+// Dispatch: every request goes through the same checks, in the spec's order (SPEC §9): unknown
+// path 404 -> wrong method 405 -> missing or invalid key 401 -> wrong role 403 -> body too large
+// 413 -> invalid body 400. The route table carries each endpoint's access and body schema, so a
+// handler receives a typed caller and a validated, typed body and reads like the spec's
+// description of its route.
 
 import { IttyRouter } from "itty-router";
-import { RelayError, unwrap } from "../protocol/errors.js";
+import type { z } from "zod";
+import { failures, RelayError, unwrap } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
-import { inboxStub } from "../durable-objects/inbox.js";
-import { authenticate, type Caller } from "./auth.js";
+import { inboxStub } from "../durable-objects/stubs.js";
+import { authenticate, type AdminCaller, type AgentCaller, type Caller } from "./auth.js";
 import { readJsonBody } from "./body.js";
+import { validate } from "./schemas.js";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
 /** Who may call an endpoint. */
 export type Access = "public" | "admin" | "agent" | "agent-or-admin";
 
-export interface RouteContext {
+type CallerFor<A extends Access> = A extends "public"
+  ? null
+  : A extends "admin"
+    ? AdminCaller
+    : A extends "agent"
+      ? AgentCaller
+      : Caller;
+
+export interface RouteContext<A extends Access = Access, B = unknown> {
   request: Request;
   url: URL;
   env: Env;
@@ -24,23 +35,48 @@ export interface RouteContext {
   limits: Limits;
   requestId: string;
   params: Record<string, string>;
-  caller: Caller | null;
-  /** The parsed JSON body, for endpoints that read one. */
-  body: unknown;
+  caller: CallerFor<A>;
+  /** The body, validated by the endpoint's schema (undefined for endpoints without one). */
+  body: B;
 }
 
-export interface Endpoint {
+/** A request body's schema, built for the deployment's limits (e.g. MULTICAST_MAX). */
+export type BodySchema<B> = (limits: Limits) => z.ZodType<B>;
+
+export interface Endpoint<A extends Access = Access, B = undefined> {
   summary: string;
-  access: Access;
+  access: A;
   /** `:name` must be the calling agent (or `me`); the admin may act on any agent. */
   ownRecord?: boolean;
-  /** The handler's first Inbox call checks the caller's key itself, so no separate check is made. */
-  inboxChecksKey?: boolean;
-  body?: boolean;
-  handle(c: RouteContext): Promise<Response>;
+  /**
+   * An agent's key is confirmed by the agent's own inbox, which holds its current hash. Handlers
+   * whose work is an inbox call pass the hash to it and that call is the check ("handler");
+   * for every other endpoint the router asks the inbox first.
+   */
+  keyCheck?: "handler";
+  body?: BodySchema<B>;
+  handle(c: RouteContext<A, B>): Promise<Response>;
 }
 
-export type RouteTable = Record<string, Partial<Record<Method, Endpoint>>>;
+/** An endpoint with its types erased, as the route table holds it. */
+export interface AnyEndpoint {
+  summary: string;
+  access: Access;
+  ownRecord?: boolean;
+  keyCheck?: "handler";
+  body?: BodySchema<unknown>;
+  handle(c: RouteContext<Access, unknown>): Promise<Response>;
+}
+
+/**
+ * Declares an endpoint. The cast only erases the types: the router hands `handle` a caller of
+ * the declared access and a body parsed by the declared schema, which is what the types promise.
+ */
+export function endpoint<A extends Access, B = undefined>(e: Endpoint<A, B>): AnyEndpoint {
+  return e as unknown as AnyEndpoint;
+}
+
+export type RouteTable = Record<string, Partial<Record<Method, AnyEndpoint>>>;
 
 type Dispatch = (request: Request, env: Env, ctx: ExecutionContext, limits: Limits, requestId: string) => Promise<Response>;
 
@@ -54,12 +90,12 @@ export function createRouter(routes: RouteTable): Dispatch {
   return async (request, env, ctx, limits, requestId) => {
     const response: Response | undefined = await router.fetch(request, env, ctx, limits, requestId);
     if (response) return response;
-    throw new RelayError("NOT_FOUND", `No route for ${new URL(request.url).pathname}.`);
+    throw new RelayError(failures.noRoute(new URL(request.url).pathname));
   };
 }
 
 async function run(
-  endpoints: Partial<Record<Method, Endpoint>>,
+  endpoints: Partial<Record<Method, AnyEndpoint>>,
   request: Request,
   rawParams: Record<string, string>,
   env: Env,
@@ -70,22 +106,16 @@ async function run(
   const endpoint = endpoints[request.method as Method];
   if (!endpoint) {
     const allow = [...Object.keys(endpoints), "OPTIONS"].join(", ");
-    throw new RelayError("METHOD_NOT_ALLOWED", `${request.method} is not allowed here; use ${allow}.`, {}, { Allow: allow });
+    throw new RelayError(failures.methodNotAllowed(request.method, allow), { Allow: allow });
   }
   const params = decodeParams(rawParams);
   const caller = endpoint.access === "public" ? null : await authenticate(request, env, ctx);
   authorize(endpoint, caller, params);
-  if (caller?.role === "agent" && !endpoint.inboxChecksKey) {
-    caller.lastSeen = unwrap(await inboxStub(env, caller.name).touch(caller.keyHash)).lastSeen;
+  if (caller?.role === "agent" && endpoint.keyCheck !== "handler") {
+    unwrap(await inboxStub(env, caller.name).touch(caller.keyHash));
   }
-  const body = endpoint.body ? await readJsonBody(request, limits.maxBodyBytes) : undefined;
+  const body = endpoint.body ? validate(endpoint.body(limits), await readJsonBody(request, limits.maxBodyBytes)) : undefined;
   return endpoint.handle({ request, url: new URL(request.url), env, ctx, limits, requestId, params, caller, body });
-}
-
-/** The calling agent of an agent-only endpoint. */
-export function agentCaller(c: RouteContext): Extract<Caller, { role: "agent" }> {
-  if (c.caller?.role !== "agent") throw new RelayError("FORBIDDEN", "This route acts on an agent's own inbox; use that agent's key.");
-  return c.caller;
 }
 
 function decodeParams(raw: Record<string, string>): Record<string, string> {
@@ -94,26 +124,23 @@ function decodeParams(raw: Record<string, string>): Record<string, string> {
     try {
       params[key] = decodeURIComponent(value);
     } catch {
-      throw new RelayError("NOT_FOUND", `Malformed percent-encoding in ${key}.`);
+      throw new RelayError(failures.malformedPath(key));
     }
   }
   return params;
 }
 
-function authorize(endpoint: Endpoint, caller: Caller | null, params: Record<string, string>): void {
+function authorize(endpoint: AnyEndpoint, caller: Caller | null, params: Record<string, string>): void {
   if (caller === null) return;
-  if (endpoint.access === "admin" && caller.role !== "admin") {
-    throw new RelayError("FORBIDDEN", "This route needs the admin key.");
-  }
-  if (endpoint.access === "agent" && caller.role !== "agent") {
-    throw new RelayError("FORBIDDEN", "This route acts on an agent's own inbox; use that agent's key.");
-  }
+  // An agent key is not a credential for an admin route (SPEC §9): 401, as in the original.
+  if (endpoint.access === "admin" && caller.role !== "admin") throw new RelayError(failures.adminKeyRequired);
+  if (endpoint.access === "agent" && caller.role !== "agent") throw new RelayError(failures.agentKeyRequired);
   if (endpoint.ownRecord) {
-    const target = params.name ?? "";
+    const target = nameKey(params.name ?? "");
     if (caller.role === "admin") {
-      if (nameKey(target) === "me") throw new RelayError("FORBIDDEN", "The admin key has no record of its own; name the agent.");
-    } else if (nameKey(target) !== "me" && nameKey(target) !== nameKey(caller.name)) {
-      throw new RelayError("FORBIDDEN", "An agent may act only on its own record.");
+      if (target === "me") throw new RelayError(failures.adminHasNoRecord);
+    } else if (target !== "me" && target !== nameKey(caller.name)) {
+      throw new RelayError(failures.ownRecordOnly);
     }
   }
 }

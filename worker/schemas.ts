@@ -1,6 +1,7 @@
-// Request bodies: one schema per route, turning unknown JSON into a typed value or a 400 that
-// names the field and what was expected. Unknown fields are refused so typos surface; an
-// optional field sent as null counts as absent (SPEC §4).
+// Request bodies: one schema per endpoint (named in the route table, validated once by the
+// router), turning unknown JSON into a typed value or a 400 that names the field and what was
+// expected. Unknown fields are refused so typos surface; an optional field sent as null counts as
+// absent (SPEC §4).
 
 import { z } from "zod";
 import { base64ByteLength } from "../protocol/base64.js";
@@ -13,12 +14,12 @@ import type {
   SendRequest,
 } from "../protocol/envelope.js";
 import { MESSAGE_TYPES } from "../protocol/envelope.js";
-import { RelayError } from "../protocol/errors.js";
+import { failures, RelayError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { NAME_PATTERN, RESERVED_NAMES, TOPIC_PATTERN, nameKey } from "../protocol/names.js";
 import { displayTextProblem } from "../protocol/text.js";
 import { parseIsoTime } from "../protocol/time.js";
-import { webhookUrlProblem } from "./webhook-url.js";
+import { webhookUrlProblem } from "../protocol/webhook-url.js";
 
 /** null -> absent, then the schema, optional. */
 function optional<T extends z.ZodType>(schema: T) {
@@ -176,19 +177,30 @@ function schemas(limits: Limits) {
 
 type Schemas = ReturnType<typeof schemas>;
 
-/** JSON Schemas of the request bodies, for /openapi.json: generated from the validators themselves. */
-export function bodyJsonSchemas(limits: Limits): Record<string, unknown> {
-  const all = schemasFor(limits);
-  return Object.fromEntries(
-    Object.entries(all).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input", unrepresentable: "any" })]),
-  );
-}
 const cache = new WeakMap<Limits, Schemas>();
 
 function schemasFor(limits: Limits): Schemas {
   let found = cache.get(limits);
   if (!found) cache.set(limits, (found = schemas(limits)));
   return found;
+}
+
+/** Each endpoint's body schema, by name, for the route table. */
+export const bodies = {
+  send: (limits: Limits): z.ZodType<SendRequest> => schemasFor(limits).send,
+  register: (limits: Limits): z.ZodType<RegisterRequest> => schemasFor(limits).register,
+  selfRegister: (limits: Limits): z.ZodType<RegisterRequest & { invite: string }> => schemasFor(limits).selfRegister,
+  patch: (limits: Limits): z.ZodType<AgentPatch> => schemasFor(limits).patch,
+  invite: (limits: Limits): z.ZodType<InviteRequest> => schemasFor(limits).invite,
+  ack: (limits: Limits): z.ZodType<{ ids: string[] }> => schemasFor(limits).ack,
+  audit: (limits: Limits): z.ZodType<AuditRequest> => schemasFor(limits).audit,
+};
+
+/** JSON Schemas of the request bodies, for /openapi.json: generated from the validators themselves. */
+export function bodyJsonSchemas(limits: Limits): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(schemasFor(limits)).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input", unrepresentable: "any" })]),
+  );
 }
 
 function describe(issue: z.core.$ZodIssue): string {
@@ -201,17 +213,9 @@ function describe(issue: z.core.$ZodIssue): string {
   return `${field || "body"}: ${issue.message}.`;
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+/** The typed value, or a 400 naming the first problem. */
+export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
-  throw new RelayError("BAD_REQUEST", describe(result.error.issues[0]!));
+  throw new RelayError(failures.badRequest(describe(result.error.issues[0]!)));
 }
-
-export const parseSend = (limits: Limits, body: unknown): SendRequest => parse<SendRequest>(schemasFor(limits).send, body);
-export const parseRegister = (limits: Limits, body: unknown): RegisterRequest => parse(schemasFor(limits).register, body);
-export const parseSelfRegister = (limits: Limits, body: unknown): RegisterRequest & { invite: string } =>
-  parse(schemasFor(limits).selfRegister, body);
-export const parsePatch = (limits: Limits, body: unknown): AgentPatch => parse(schemasFor(limits).patch, body);
-export const parseInvite = (limits: Limits, body: unknown): InviteRequest => parse(schemasFor(limits).invite, body);
-export const parseAck = (limits: Limits, body: unknown): { ids: string[] } => parse(schemasFor(limits).ack, body);
-export const parseAudit = (limits: Limits, body: unknown): AuditRequest => parse(schemasFor(limits).audit, body);

@@ -4,7 +4,7 @@
 // connections. The delivery project runs retries in milliseconds (base 100 ms, max 400 ms,
 // horizon 5 s, timeout 1 s), so every behaviour here shows within seconds.
 
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import type { WebhookAttempt } from "../../protocol/envelope.js";
 import { ADMIN_KEY, call, eventually, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
@@ -482,6 +482,32 @@ describe("secrets", () => {
     expect(await signedWith(newSecret, arrival!)).toBe(true);
     expect(await signedWith(bob.webhookSecret, arrival!)).toBe(true);
     expect(await signedWith(randomSecret(), arrival!)).toBe(false);
+  });
+
+  it("stops signing with the old secret when the overlap ends (WEBHOOK_SECRET_OVERLAP_S=2 here)", async () => {
+    const { box, bob, alice } = await pair();
+    const rotated = await call("POST", `/agents/${bob.name}/webhook/rotate-secret`, { key: bob.apiKey });
+    const until = Date.parse(rotated.body.previousSecretValidUntil as string);
+    const newSecret = rotated.body.webhookSecret as string;
+    await sendText(alice, bob, "during the overlap");
+    const [during] = await arrivalsAtLeast(box, 1);
+    // Signed during the overlap: both secrets (the attempt's own timestamp says when it was signed).
+    expect(Number(during!.headers["webhook-timestamp"]) * 1000).toBeLessThan(until);
+    expect(signaturesOf(during!)).toHaveLength(2);
+
+    // The overlap is a deadline: wait for it to pass, then every delivery is signed once.
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(until), { timeout: 10_000, interval: 100 });
+    await sendText(alice, bob, "after the overlap");
+    const [, after] = await arrivalsAtLeast(box, 2);
+    expect(signaturesOf(after!)).toHaveLength(1);
+    expect(await signedWith(newSecret, after!)).toBe(true);
+    expect(await signedWith(bob.webhookSecret, after!)).toBe(false);
+
+    // The test event follows the same rule.
+    const test = await call("POST", `/agents/${bob.name}/webhook/test`, { key: bob.apiKey });
+    expect(test.body.ok).toBe(true);
+    const [, , tested] = await arrivalsAtLeast(box, 3);
+    expect(signaturesOf(tested!)).toHaveLength(1);
   });
 
   it("gives a new URL a new secret, returned by the PATCH, which signs deliveries to it", async () => {

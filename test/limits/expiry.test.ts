@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { InboxStore } from "../../durable-objects/inbox-store.js";
+import { MessageStore } from "../../durable-objects/message-store.js";
 import { call, eventually, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,9 +98,9 @@ describe("a message with a TTL", () => {
     const stub = env.INBOX.getByName(bob.name.toLowerCase());
     await runDurableObjectAlarm(stub);
     await eventually(async () => (await storedRows(bob)) === 0, 15_000, "expired rows to be deleted");
-    // What a restarted object reads back as its last ts (InboxStore.lastTs) with no rows left.
+    // What a restarted object reads back as its last ts (MessageStore.lastTs) with no rows left.
     const recovered = await runInDurableObject(stub, (_instance, state) =>
-      new InboxStore(state.storage.sql).lastTs(),
+      new MessageStore(state.storage.sql).lastTs(),
     );
     expect(recovered).toBeGreaterThanOrEqual(firstTs);
   });

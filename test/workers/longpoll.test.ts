@@ -4,7 +4,7 @@
 // or block anything else the inbox does.
 //
 // To know a poll is really held (and not answered before the message it should wake on), the tests
-// look at the Inbox's in-memory `waiters` set with runInDurableObject. Durations are never measured
+// look at the Inbox's in-memory long-polls (`polls.held`) with runInDurableObject. Durations are never measured
 // beyond generous upper bounds: a poll that is woken answers far below its 30 s deadline.
 
 import { runInDurableObject } from "cloudflare:test";
@@ -19,8 +19,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The private state of an Inbox object that these tests read (never write). */
 interface InboxInternals {
-  waiters: Set<unknown>;
-  lastSeen: number | null;
+  polls: { held: number };
+  views: { lastSeenAt: number | null };
 }
 
 function internals<T>(agent: TestAgent, read: (inbox: InboxInternals) => T): Promise<T> {
@@ -29,7 +29,7 @@ function internals<T>(agent: TestAgent, read: (inbox: InboxInternals) => T): Pro
 
 /** How many long-polls the agent's inbox holds right now. */
 function heldPolls(agent: TestAgent): Promise<number> {
-  return internals(agent, (inbox) => inbox.waiters.size);
+  return internals(agent, (inbox) => inbox.polls.held);
 }
 
 /** Waits until the agent's inbox holds exactly `n` long-polls. */
@@ -299,10 +299,10 @@ describe("presence while long-polling (SPEC §4.3)", () => {
     const bob = await register("lp_seen_end");
     const poll = startPoll(bob, "wait=1");
     await untilHeld(bob, 1);
-    const atStart = await internals(bob, (inbox) => inbox.lastSeen);
+    const atStart = await internals(bob, (inbox) => inbox.views.lastSeenAt);
     expect(atStart).not.toBeNull();
     await poll.reply;
-    const atEnd = await internals(bob, (inbox) => inbox.lastSeen);
+    const atEnd = await internals(bob, (inbox) => inbox.views.lastSeenAt);
     expect(atEnd).toBeGreaterThan(atStart!);
   });
 });

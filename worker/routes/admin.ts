@@ -1,24 +1,24 @@
 // Admin views for the dashboard (SPEC §7): throughput and delivery latency per minute, and the
 // webhook health of every agent. Read from the Feed, which inboxes feed in batches.
 
-import { RelayError } from "../../protocol/errors.js";
-import { feedStub } from "../../durable-objects/feed.js";
+import { failures, RelayError } from "../../protocol/errors.js";
+import { feedStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
-import type { RouteTable } from "../router.js";
+import { endpoint, type RouteTable } from "../router.js";
 
 export const adminRoutes: RouteTable = {
   "/admin/stats": {
-    GET: {
+    GET: endpoint({
       summary: "Messages and delivery latency per minute (`minutes`, default 60, max 1440) and webhook health per agent",
       access: "admin",
       async handle(c) {
         const raw = c.url.searchParams.get("minutes") ?? "60";
-        if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new RelayError("BAD_REQUEST", "minutes: expected a whole number from 1 to 1440.");
+        if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new RelayError(failures.badRequest("minutes: expected a whole number from 1 to 1440."));
         const minutes = Math.min(Number(raw), 1440);
         const feed = feedStub(c.env);
         const [perMinute, webhooks] = await Promise.all([feed.perMinute(Date.now() - (minutes - 1) * 60_000), feed.webhookHealth()]);
         return json({ generatedAt: new Date().toISOString(), perMinute, webhooks });
       },
-    },
+    }),
   },
 };

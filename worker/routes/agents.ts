@@ -1,15 +1,16 @@
 // Agent records (SPEC §3, §4): registration, lookup, settings, key rotation, removal.
 
 import type { AgentPrivate, AgentPublic, RegisterRequest, Registration } from "../../protocol/envelope.js";
-import { RelayError, unwrap } from "../../protocol/errors.js";
+import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import type { Limits } from "../../protocol/limits.js";
 import { isValidName, nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
-import { directoryStub, type AgentRecord } from "../../durable-objects/directory.js";
+import type { AgentRecord } from "../../durable-objects/directory.js";
+import { directoryStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { forgetKey, forgetName, rememberAgent } from "../identity.js";
-import type { RouteContext, RouteTable } from "../router.js";
-import { parsePatch, parseRegister, parseSelfRegister } from "../schemas.js";
+import { endpoint, type RouteContext, type RouteTable } from "../router.js";
+import { bodies } from "../schemas.js";
 
 function publicView(record: AgentRecord, limits: Limits, lastSeen = record.lastSeen): AgentPublic {
   return {
@@ -38,15 +39,16 @@ function privateView(record: AgentRecord, limits: Limits, lastSeen = record.last
 export function targetKey(c: RouteContext): string {
   const raw = c.params.name ?? "";
   if (nameKey(raw) === "me" && c.caller?.role === "agent") return nameKey(c.caller.name);
-  if (!isValidName(raw)) throw new RelayError("NOT_FOUND", "No such agent.");
+  if (!isValidName(raw)) throw new RelayError(failures.noSuchAgent);
   return nameKey(raw);
 }
 
-/** The caller's own fresher lastSeen (from its Inbox) beats the Directory's batched view. */
+/**
+ * The Directory's lastSeen is a batched view (views.ts); an agent reading its own record is seen
+ * by this very request, so its record says so.
+ */
 function lastSeenFor(c: RouteContext, record: AgentRecord): number | null {
-  return c.caller?.role === "agent" && nameKey(c.caller.name) === nameKey(record.name) && c.caller.lastSeen !== undefined
-    ? c.caller.lastSeen
-    : record.lastSeen;
+  return c.caller?.role === "agent" && nameKey(c.caller.name) === nameKey(record.name) ? Date.now() : record.lastSeen;
 }
 
 async function register(c: RouteContext, fields: RegisterRequest, invite?: string): Promise<Response> {
@@ -58,56 +60,53 @@ async function register(c: RouteContext, fields: RegisterRequest, invite?: strin
 
 export const agentRoutes: RouteTable = {
   "/agents": {
-    POST: { summary: "Register an agent", access: "admin", body: true, handle: (c) => register(c, parseRegister(c.limits, c.body)) },
-    GET: {
+    POST: endpoint({ summary: "Register an agent", access: "admin", body: bodies.register, handle: (c) => register(c, c.body) }),
+    GET: endpoint({
       summary: "List agents (public records)",
       access: "agent-or-admin",
       async handle(c) {
         const records = await directoryStub(c.env).list();
         return json(records.map((record) => publicView(record, c.limits, lastSeenFor(c, record))));
       },
-    },
+    }),
   },
   "/register": {
-    POST: {
+    POST: endpoint({
       summary: "Register with an invite code",
       access: "public",
-      body: true,
+      body: bodies.selfRegister,
       handle(c) {
-        const { invite, ...fields } = parseSelfRegister(c.limits, c.body);
+        const { invite, ...fields } = c.body;
         return register(c, fields, invite);
       },
-    },
+    }),
   },
   "/agents/:name": {
-    GET: {
+    GET: endpoint({
       summary: "One agent's record (`me`: the caller, with its private settings)",
       access: "agent-or-admin",
       async handle(c) {
-        if (c.caller?.role === "admin" && nameKey(c.params.name ?? "") === "me") {
-          throw new RelayError("FORBIDDEN", "The admin key has no record of its own; name the agent.");
-        }
+        if (c.caller.role === "admin" && nameKey(c.params.name ?? "") === "me") throw new RelayError(failures.adminHasNoRecord);
         const key = targetKey(c);
         const record = await directoryStub(c.env).get(key);
-        if (!record) throw new RelayError("NOT_FOUND", "No such agent.");
-        const own = c.caller?.role === "admin" || (c.caller?.role === "agent" && nameKey(c.caller.name) === key);
+        if (!record) throw new RelayError(failures.noSuchAgent);
+        const own = c.caller.role === "admin" || nameKey(c.caller.name) === key;
         return json(own ? privateView(record, c.limits, lastSeenFor(c, record)) : publicView(record, c.limits));
       },
-    },
-    PATCH: {
+    }),
+    PATCH: endpoint({
       summary: "Update webhookUrl, capabilities, keys, deleteOnDelivery (admin: also owner)",
       access: "agent-or-admin",
       ownRecord: true,
-      body: true,
+      body: bodies.patch,
       async handle(c) {
-        const patch = parsePatch(c.limits, c.body);
-        if (patch.owner !== undefined && c.caller?.role !== "admin") throw new RelayError("FORBIDDEN", "Only the admin may change owner.");
-        const done = unwrap(await directoryStub(c.env).update(targetKey(c), patch));
+        if (c.body.owner !== undefined && c.caller.role !== "admin") throw new RelayError(failures.ownerAdminOnly);
+        const done = unwrap(await directoryStub(c.env).update(targetKey(c), c.body));
         const body = privateView(done.record, c.limits, lastSeenFor(c, done.record));
         return json(done.webhookSecret === undefined ? body : { ...body, webhookSecret: done.webhookSecret });
       },
-    },
-    DELETE: {
+    }),
+    DELETE: endpoint({
       summary: "Remove an agent, its key and its inbox",
       access: "admin",
       async handle(c) {
@@ -116,10 +115,10 @@ export const agentRoutes: RouteTable = {
         await Promise.all([forgetKey(c.env, done.keyHash), forgetName(c.env, key)]);
         return new Response(null, { status: 204 });
       },
-    },
+    }),
   },
   "/agents/:name/rotate-key": {
-    POST: {
+    POST: endpoint({
       summary: "Issue a new API key; the old one stops at once",
       access: "agent-or-admin",
       ownRecord: true,
@@ -130,16 +129,16 @@ export const agentRoutes: RouteTable = {
         await Promise.all([forgetKey(c.env, done.oldKeyHash), rememberAgent(c.env, done.keyHash, record.name)]);
         return json({ name: record.name, apiKey: done.apiKey });
       },
-    },
+    }),
   },
   "/agents/:name/webhook/rotate-secret": {
-    POST: {
+    POST: endpoint({
       summary: "Issue a new webhook secret; the old one keeps signing beside it for 24 h",
       access: "agent-or-admin",
       ownRecord: true,
       async handle(c) {
         return json(unwrap(await directoryStub(c.env).rotateWebhookSecret(targetKey(c))));
       },
-    },
+    }),
   },
 };

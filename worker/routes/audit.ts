@@ -3,30 +3,30 @@
 
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
-import { RelayError } from "../../protocol/errors.js";
+import { failures, RelayError } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
-import { auditStub, type AuditQuery } from "../../durable-objects/audit.js";
+import type { AuditQuery } from "../../durable-objects/audit.js";
+import { auditStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { limitParam, nameParam, timeParam, topicParam } from "../query.js";
-import { agentCaller, type RouteTable } from "../router.js";
-import { parseAudit } from "../schemas.js";
+import { endpoint, type RouteTable } from "../router.js";
+import { bodies } from "../schemas.js";
 
 export const auditRoutes: RouteTable = {
   "/audit": {
-    POST: {
+    POST: endpoint({
       summary: "Log an audit entry about a message the caller sent or received",
       access: "agent",
-      body: true,
+      body: bodies.audit,
       async handle(c) {
-        const caller = agentCaller(c);
-        const entry = parseAudit(c.limits, c.body);
+        const { caller, body: entry } = c;
         const me = nameKey(caller.name);
         const recipients = (Array.isArray(entry.to) ? entry.to : [entry.to]).map(nameKey);
         if (entry.direction === "sent" && nameKey(entry.from) !== me) {
-          throw new RelayError("FORBIDDEN", "For a sent message, `from` must be the caller.");
+          throw new RelayError(failures.auditNotSender);
         }
         if (entry.direction === "received" && !recipients.includes(me) && !recipients.includes("broadcast")) {
-          throw new RelayError("FORBIDDEN", "For a received message, the caller must be among `to`.");
+          throw new RelayError(failures.auditNotRecipient);
         }
         const payload = typeof entry.payload === "string" ? entry.payload : canonicalJson(entry.payload);
         const stored = await auditStub(c.env).append({
@@ -42,8 +42,8 @@ export const auditRoutes: RouteTable = {
         });
         return json(stored, 201);
       },
-    },
-    GET: {
+    }),
+    GET: endpoint({
       summary: "Read audit entries, newest first (since, before, from, to, topic, limit <= 200)",
       access: "admin",
       async handle(c) {
@@ -61,15 +61,15 @@ export const auditRoutes: RouteTable = {
         if (topic !== undefined) query.topic = topic;
         return json(await auditStub(c.env).query(query));
       },
-    },
-    DELETE: {
+    }),
+    DELETE: endpoint({
       summary: "Delete audit entries logged before `before` (required)",
       access: "admin",
       async handle(c) {
         const before = timeParam(c.url.searchParams, "before");
-        if (before === undefined) throw new RelayError("BAD_REQUEST", "before: required, an ISO-8601 timestamp.");
+        if (before === undefined) throw new RelayError(failures.badRequest("before: required, an ISO-8601 timestamp."));
         return json({ deleted: await auditStub(c.env).clear(before) });
       },
-    },
+    }),
   },
 };

@@ -1,16 +1,16 @@
-// Messages (SPEC §4.1, §4.2): send, receive, read one, delete, ack; channels.
+// Messages (SPEC §4.1, §4.2): send (send.ts), receive, read one, delete, ack; channels.
 
 import type { MessagePage } from "../../protocol/envelope.js";
-import { RelayError, unwrap } from "../../protocol/errors.js";
+import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
-import { feedStub } from "../../durable-objects/feed.js";
-import { inboxStub } from "../../durable-objects/inbox.js";
-import type { MessageQuery } from "../../durable-objects/inbox-store.js";
+import type { MessageQuery } from "../../durable-objects/message-query.js";
+import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
+import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
 import { messageQuery } from "../query.js";
-import { agentCaller, type RouteContext, type RouteTable } from "../router.js";
-import { parseAck } from "../schemas.js";
-import { send } from "../send.js";
+import { endpoint, type RouteContext, type RouteTable } from "../router.js";
+import { bodies } from "../schemas.js";
+import { sendEndpoint } from "./send.js";
 
 /** The page fields beside `messages` (SPEC §4.2); `cursor` is `oldestTs` for compatibility. */
 function pageFields(count: number, oldest: number | null, newest: number | null, hasMore: boolean): Omit<MessagePage, "messages"> {
@@ -22,10 +22,9 @@ function pageFields(count: number, oldest: number | null, newest: number | null,
  * A long-poll cut short by a redeploy or restart of the inbox object answers an empty page; the
  * client polls again (SPEC §4.2).
  */
-async function listInbox(c: RouteContext, name: string, keyHash: string, query: MessageQuery & { wait: number }) {
-  const stub = inboxStub(c.env, name);
+async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQuery & { wait: number }) {
   try {
-    return await stub.list(keyHash, query, query.wait);
+    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait);
   } catch (error) {
     const reset = error instanceof Error && ("durableObjectReset" in error || "retryable" in error);
     if (query.wait > 0 && reset) return { messages: [], hasMore: false, oldestTs: null, newestTs: null };
@@ -33,16 +32,15 @@ async function listInbox(c: RouteContext, name: string, keyHash: string, query: 
   }
 }
 
-async function receive(c: RouteContext): Promise<Response> {
+async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
   const query = messageQuery(c.url.searchParams, c.limits);
-  if (c.caller?.role === "admin") {
+  if (c.caller.role === "admin") {
     const afterSeq = c.url.searchParams.get("afterSeq");
-    if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError("BAD_REQUEST", "afterSeq: expected a whole number.");
+    if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError(failures.badRequest("afterSeq: expected a whole number."));
     const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
     return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore), lastSeq: page.lastSeq });
   }
-  const caller = agentCaller(c);
-  const page = unwrap(await listInbox(c, caller.name, caller.keyHash, query));
+  const page = unwrap(await listInbox(c, c.caller, query));
   // Envelopes arrive as stored JSON; splice them in rather than parse and re-serialize.
   const fields = JSON.stringify(pageFields(page.messages.length, page.oldestTs, page.newestTs, page.hasMore)).slice(1);
   return new Response(`{"messages":[${page.messages.join(",")}],${fields}`, {
@@ -58,63 +56,59 @@ function messageId(c: RouteContext): string {
 
 export const messageRoutes: RouteTable = {
   "/messages": {
-    POST: { summary: "Send a message (direct, multicast or broadcast)", access: "agent", inboxChecksKey: true, body: true, handle: send },
-    GET: {
+    POST: sendEndpoint,
+    GET: endpoint({
       summary: "Receive: the caller's inbox (agent) or the global metadata feed (admin)",
       access: "agent-or-admin",
-      inboxChecksKey: true,
+      keyCheck: "handler",
       handle: receive,
-    },
+    }),
   },
   "/messages/ack": {
-    POST: {
+    POST: endpoint({
       summary: "Delete several messages from the caller's inbox",
       access: "agent",
-      inboxChecksKey: true,
-      body: true,
+      keyCheck: "handler",
+      body: bodies.ack,
       async handle(c) {
-        const caller = agentCaller(c);
-        const ids = [...new Set(parseAck(c.limits, c.body).ids)];
-        return json(unwrap(await inboxStub(c.env, caller.name).remove(caller.keyHash, ids)));
+        const ids = [...new Set(c.body.ids)];
+        return json(unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, ids)));
       },
-    },
+    }),
   },
   "/messages/:id": {
-    GET: {
+    GET: endpoint({
       summary: "One message from the caller's inbox",
       access: "agent",
-      inboxChecksKey: true,
+      keyCheck: "handler",
       async handle(c) {
-        const caller = agentCaller(c);
-        const found = unwrap(await inboxStub(c.env, caller.name).get(caller.keyHash, messageId(c)));
+        const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c)));
         return new Response(found, { headers: { "Content-Type": "application/json; charset=utf-8" } });
       },
-    },
-    DELETE: {
+    }),
+    DELETE: endpoint({
       summary: "Delete (ack) one message from the caller's inbox",
       access: "agent",
-      inboxChecksKey: true,
+      keyCheck: "handler",
       async handle(c) {
-        const caller = agentCaller(c);
-        const done = unwrap(await inboxStub(c.env, caller.name).remove(caller.keyHash, [messageId(c)]));
-        if (done.deleted.length === 0) throw new RelayError("NOT_FOUND", "No message with this id in your inbox.");
+        const done = unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, [messageId(c)]));
+        if (done.deleted.length === 0) throw new RelayError(failures.noSuchMessage);
         return new Response(null, { status: 204 });
       },
-    },
+    }),
   },
   "/channels": {
-    GET: {
+    GET: endpoint({
       summary: "Topics, most recent first: the caller's inbox (agent) or all (admin)",
       access: "agent-or-admin",
-      inboxChecksKey: true,
+      keyCheck: "handler",
       async handle(c) {
-        if (c.caller?.role === "admin") {
+        if (c.caller.role === "admin") {
           const channels = await feedStub(c.env).channels();
           return json(c.url.searchParams.get("detail") === "true" ? channels : channels.map((ch) => ch.topic));
         }
-        const caller = agentCaller(c);
-        return json(unwrap(await inboxStub(c.env, caller.name).channels(caller.keyHash)));
+        return json(unwrap(await inboxStub(c.env, c.caller.name).channels(c.caller.keyHash)));
       },
-    },
+    }),
   },
 };

@@ -1,9 +1,9 @@
 // Health, the dashboard's static files, and (in index.ts) the OpenAPI description.
 
 import { VERSION } from "../../protocol/version.js";
-import { directoryStub } from "../../durable-objects/directory.js";
+import { directoryStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
-import type { RouteTable } from "../router.js";
+import { endpoint, type RouteTable } from "../router.js";
 
 /** The dashboard runs only its own script and styles, and talks only to this relay. */
 const DASHBOARD_CSP =
@@ -15,7 +15,7 @@ let agentCount: { value: number; until: number } | null = null;
 
 export const systemRoutes: RouteTable = {
   "/health": {
-    GET: {
+    GET: endpoint({
       summary: "Liveness, agent count and version",
       access: "public",
       async handle(c) {
@@ -24,10 +24,10 @@ export const systemRoutes: RouteTable = {
         }
         return json({ status: "ok", ts: new Date().toISOString(), agents: agentCount.value, version: VERSION });
       },
-    },
+    }),
   },
   "/dashboard/*": {
-    GET: {
+    GET: endpoint({
       summary: "The monitoring dashboard (static files; the page asks for the admin key)",
       access: "public",
       async handle(c) {
@@ -42,6 +42,6 @@ export const systemRoutes: RouteTable = {
         out.headers.set("Referrer-Policy", "no-referrer");
         return out;
       },
-    },
+    }),
   },
 };

@@ -4,7 +4,8 @@
 // sequences of adds, deletes, expiries, restarts and queries, seeded so a failure replays.
 
 import { describe, expect, it } from "vitest";
-import type { MessageQuery, StoredMessage } from "../../../durable-objects/inbox-store.js";
+import type { MessageQuery } from "../../../durable-objects/message-query.js";
+import type { StoredMessage } from "../../../durable-objects/message-store.js";
 import { RecentMessages } from "../../../durable-objects/recent-messages.js";
 
 /** mulberry32: a small seeded PRNG, so every run sees the same sequences. */

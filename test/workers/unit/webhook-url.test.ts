@@ -1,9 +1,9 @@
-// worker/webhook-url.ts (SPEC §4.4): webhook URLs are https only, never an IP literal in a
+// protocol/webhook-url.ts (SPEC §4.4): webhook URLs are https only, never an IP literal in a
 // private, loopback or link-local range (in any numeric spelling), never localhost, never with
 // credentials — unless the deployment allows private targets, which also allows plain http.
 
 import { describe, expect, it } from "vitest";
-import { webhookUrlProblem } from "../../../worker/webhook-url.js";
+import { webhookUrlProblem } from "../../../protocol/webhook-url.js";
 
 const refusedInProduction: [string, string][] = [
   // scheme

@@ -1,4 +1,4 @@
-// One webhook attempt and the policy around it (SPEC §4.4): Standard Webhooks signatures
+// One signed webhook POST and the policy around it (SPEC §4.4): Standard Webhooks signatures
 // (the `standardwebhooks` package, which runs in workerd), a timeout, no redirects (a redirect
 // could lead to an address the URL check refused), and what each answer means.
 

@@ -1,0 +1,125 @@
+// What an inbox tells the relay-wide views about its agent, in batches from its alarm (SPEC §2,
+// "views across inboxes"): presence (lastSeen) to the Directory at most once per
+// PRESENCE_PUSH_S, and the feed (stored messages' metadata, webhook attempts, delivery latency)
+// to the Feed every FEED_FLUSH_MS while there is something to push. Never a global write per
+// request, never a read of every inbox.
+
+import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
+import type { Limits } from "../protocol/limits.js";
+import { nameKey } from "../protocol/names.js";
+import { isoTime } from "../protocol/time.js";
+import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
+import { FeedCollector } from "./feed-batch.js";
+import type { StoredMessage } from "./message-store.js";
+import { directoryStub, feedStub } from "./stubs.js";
+
+/** Characters of a plaintext payload the admin feed may show (SPEC §2). */
+const PREVIEW_CHARS = 200;
+
+export class Views {
+  private lastSeen: number | null = null;
+  private presencePushedAt = 0;
+  private presenceDueAt: number | null = null;
+  private feed: FeedCollector;
+  private feedDueAt: number | null = null;
+  readonly tasks: AlarmTask[];
+
+  constructor(
+    private readonly env: Env,
+    private readonly limits: Limits,
+    private readonly scheduler: AlarmScheduler,
+    /** The agent's registered name, or null once it is gone. */
+    private readonly agentName: () => string | null,
+  ) {
+    this.feed = new FeedCollector(limits.feedBatchMax);
+    this.tasks = [
+      { name: "presence", nextDue: () => this.presenceDueAt, run: (now) => this.pushPresence(now) },
+      { name: "feed", nextDue: () => this.feedDueAt, run: () => this.flushFeed() },
+    ];
+  }
+
+  get lastSeenAt(): number | null {
+    return this.lastSeen;
+  }
+
+  /** The agent made an authenticated request, or is waiting in a long-poll. */
+  async seen(now: number): Promise<void> {
+    this.lastSeen = now;
+    if (this.presenceDueAt !== null) return;
+    // At once when the last push is over an interval old, else at the end of the interval.
+    this.presenceDueAt = Math.max(now, this.presencePushedAt + this.limits.presencePushS * 1000);
+    await this.scheduler.wake(this.presenceDueAt);
+  }
+
+  /** A message was stored in this inbox. */
+  async stored(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipient: string): Promise<void> {
+    this.feed.add(message.topic, message.ts, () => feedItem(message, envelope, recipient));
+    await this.scheduleFlush();
+  }
+
+  async attempted(attempt: WebhookAttempt): Promise<void> {
+    this.feed.addAttempt(attempt);
+    await this.scheduleFlush();
+  }
+
+  /** A message reached its agent (webhook 2xx, or a waiting long-poll answered) this long after it was stored. */
+  async delivered(latencyMs: number): Promise<void> {
+    this.feed.addLatency(latencyMs);
+    await this.scheduleFlush();
+  }
+
+  /** Drops what was collected (the agent's inbox was deleted). */
+  reset(): void {
+    this.feed = new FeedCollector(this.limits.feedBatchMax);
+    this.feedDueAt = this.presenceDueAt = this.lastSeen = null;
+  }
+
+  private async scheduleFlush(): Promise<void> {
+    if (this.feedDueAt !== null) return;
+    this.feedDueAt = Date.now() + this.limits.feedFlushMs;
+    await this.scheduler.wake(this.feedDueAt);
+  }
+
+  private async pushPresence(now: number): Promise<void> {
+    this.presenceDueAt = null;
+    const name = this.agentName();
+    if (name === null || this.lastSeen === null) return;
+    this.presencePushedAt = now;
+    await directoryStub(this.env).recordPresence(nameKey(name), this.lastSeen);
+  }
+
+  private async flushFeed(): Promise<void> {
+    this.feedDueAt = null;
+    if (this.feed.size === 0) return;
+    await feedStub(this.env).record(this.feed.take());
+  }
+}
+
+function feedItem(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipient: string): FeedItem {
+  const item: FeedItem = {
+    id: message.id,
+    from: envelope.from,
+    to: recipient,
+    ts: isoTime(message.ts),
+    type: envelope.type,
+    topic: message.topic,
+    encrypted: envelope.encrypted,
+    bytes: new TextEncoder().encode(message.json).byteLength,
+  };
+  if (typeof envelope.to === "string" && nameKey(envelope.to) === "broadcast") item.broadcast = true;
+  if (!envelope.encrypted) item.preview = preview(envelope.payload);
+  return item;
+}
+
+/** At most PREVIEW_CHARS characters (code points) of a plaintext payload, read no further than that. */
+function preview(payload: Envelope["payload"]): string {
+  const text = typeof payload === "string" ? payload : typeof payload.text === "string" ? payload.text : JSON.stringify(payload);
+  if (text.length <= PREVIEW_CHARS) return text;
+  let out = "";
+  let n = 0;
+  for (const ch of text) {
+    if (n++ === PREVIEW_CHARS) break;
+    out += ch;
+  }
+  return out;
+}

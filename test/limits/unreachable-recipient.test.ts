@@ -1,0 +1,72 @@
+// A recipient whose inbox cannot store (issue: hardening, defect 3). Its storage is broken for
+// real — the messages table renamed away inside the live object — so its store call throws. A
+// multicast must still store every other copy, report that recipient under `rejected` with
+// UNAVAILABLE ("try again"), count against the rate limit (something was stored), and a retry
+// with the same id must store only the missing copy. Limits project: RATE_LIMIT_PER_MIN=5.
+
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Envelope, SendResponse } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
+import { nameKey } from "../../protocol/names.js";
+import { inbox, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
+
+async function setStorageBroken(agent: TestAgent, broken: boolean): Promise<void> {
+  await runInDurableObject(env.INBOX.getByName(nameKey(agent.name)), (_instance, state) => {
+    state.storage.sql.exec(broken ? "ALTER TABLE messages RENAME TO messages_broken" : "ALTER TABLE messages_broken RENAME TO messages");
+  });
+}
+
+async function ids(agent: TestAgent): Promise<string[]> {
+  const page = await inbox(agent, "limit=10&sort=asc");
+  return (page.body as { messages: Envelope[] }).messages.map((m) => m.id);
+}
+
+describe("a multicast with one recipient that cannot be reached", () => {
+  it("stores the other copies, lists that one as UNAVAILABLE, counts once, and a retry stores only the missing copy", async () => {
+    const [alice, bob, carol, dave] = await Promise.all([register("unr_a"), register("unr_b"), register("unr_c"), register("unr_d")]);
+    await setStorageBroken(carol, true);
+    const id = uniqueName("mc");
+    const body = textMessage([bob.name, carol.name, dave.name], "to three", { id });
+
+    const first = await send(alice, body);
+    expect(first.status).toBe(201);
+    const answer = first.body as SendResponse;
+    expect(answer.recipients.map((r) => r.name).sort()).toEqual([bob.name, dave.name].sort());
+    expect(answer.rejected).toEqual([{ name: carol.name, code: "UNAVAILABLE" }]);
+    expect(await ids(bob)).toEqual([id]);
+    expect(await ids(dave)).toEqual([id]);
+
+    await setStorageBroken(carol, false);
+    const retry = await send(alice, body);
+    expect(retry.status).toBe(201);
+    expect((retry.body as SendResponse).recipients.map((r) => r.name).sort()).toEqual([bob.name, carol.name, dave.name].sort());
+    expect((retry.body as SendResponse).rejected).toBeUndefined();
+    // bob and dave keep one copy each, carol now has hers.
+    expect(await ids(bob)).toEqual([id]);
+    expect(await ids(dave)).toEqual([id]);
+    expect(await ids(carol)).toEqual([id]);
+
+    // Both requests stored something, so both counted: 3 of the 5 sends per window are left.
+    const rest = await Promise.all([1, 2, 3].map((i) => send(alice, textMessage(bob.name, `n${i}`))));
+    expect(rest.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect((await send(alice, textMessage(bob.name, "one too many"))).status).toBe(429);
+  });
+
+  it("a direct send to it answers 503 UNAVAILABLE, stores nothing and counts nothing", async () => {
+    const [alice, carol] = await Promise.all([register("unr_a"), register("unr_c")]);
+    await setStorageBroken(carol, true);
+    for (let i = 0; i < 6; i++) {
+      const reply = await send(alice, textMessage(carol.name, "x"));
+      expect(reply.status).toBe(503);
+      expect((reply.body as ErrorBody).code).toBe("UNAVAILABLE");
+      expect((reply.body as ErrorBody).names).toEqual([carol.name]);
+    }
+    await setStorageBroken(carol, false);
+    expect(await ids(carol)).toEqual([]);
+    // Six refused sends counted nothing: the whole allowance of 5 is still there.
+    const burst = await Promise.all([1, 2, 3, 4, 5].map((i) => send(alice, textMessage(carol.name, `m${i}`))));
+    expect(burst.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+  });
+});
