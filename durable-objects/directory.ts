@@ -13,23 +13,11 @@ import { failures, type Failure } from "../protocol/errors.js";
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
-import { newApiKey, newInviteCode, newWebhookSecret } from "./credentials.js";
-import type { AgentConfig } from "./agent-config.js";
+import { newApiKey, newWebhookSecret } from "./credentials.js";
+import { Invites } from "./invites.js";
+import { AGENT_STEPS, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
+import { migrate } from "./schema.js";
 import { inboxStub } from "./stubs.js";
-
-/** An agent as the Directory knows it, minus secrets. */
-export interface AgentRecord {
-  name: string;
-  owner: string | null;
-  capabilities: string[];
-  publicKey: string | null;
-  signingKey: string | null;
-  webhookUrl: string | null;
-  webhookDisabled: string | null;
-  deleteOnDelivery: boolean;
-  createdAt: number;
-  lastSeen: number | null;
-}
 
 export interface Registered {
   record: AgentRecord;
@@ -38,92 +26,17 @@ export interface Registered {
   webhookSecret: string;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS agents (
-  key TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  owner TEXT,
-  public_key TEXT,
-  signing_key TEXT,
-  capabilities TEXT NOT NULL,
-  webhook_url TEXT,
-  webhook_secret TEXT NOT NULL,
-  previous_secret TEXT,
-  previous_secret_until INTEGER,
-  webhook_disabled TEXT,
-  delete_on_delivery INTEGER NOT NULL DEFAULT 0,
-  key_hash TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL,
-  last_seen INTEGER,
-  version INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS invites (
-  code TEXT PRIMARY KEY,
-  label TEXT,
-  max_uses INTEGER NOT NULL,
-  uses INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS state (
-  key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-);
-`;
-
-type Row = Record<string, SqlStorageValue>;
-
-function toRecord(row: Row): AgentRecord {
-  return {
-    name: row.name as string,
-    owner: (row.owner as string | null) ?? null,
-    capabilities: JSON.parse(row.capabilities as string) as string[],
-    publicKey: (row.public_key as string | null) ?? null,
-    signingKey: (row.signing_key as string | null) ?? null,
-    webhookUrl: (row.webhook_url as string | null) ?? null,
-    webhookDisabled: (row.webhook_disabled as string | null) ?? null,
-    deleteOnDelivery: row.delete_on_delivery === 1,
-    createdAt: row.created_at as number,
-    lastSeen: (row.last_seen as number | null) ?? null,
-  };
-}
-
-function toInvite(row: Row): Invite {
-  const expiresAt = row.expires_at as number | null;
-  return {
-    code: row.code as string,
-    label: (row.label as string | null) ?? null,
-    maxUses: row.max_uses as number,
-    uses: row.uses as number,
-    createdAt: isoTime(row.created_at as number),
-    expiresAt: expiresAt === null ? null : isoTime(expiresAt),
-  };
-}
-
-function toConfig(row: Row): AgentConfig {
-  return {
-    version: row.version as number,
-    name: row.name as string,
-    keyHash: row.key_hash as string,
-    webhookUrl: (row.webhook_url as string | null) ?? null,
-    webhookSecret: row.webhook_secret as string,
-    // The inbox decides per delivery whether the overlap still lasts (agent-config.ts).
-    previousSecret: (row.previous_secret as string | null) ?? null,
-    previousSecretUntil: (row.previous_secret_until as number | null) ?? null,
-    webhookDisabled: (row.webhook_disabled as string | null) ?? null,
-    deleteOnDelivery: row.delete_on_delivery === 1,
-  };
-}
-
 export class DirectoryObject extends DurableObject<Env> {
   private readonly limits: Limits;
   private readonly sql: SqlStorage;
+  private readonly invites: Invites;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.limits = readLimits(env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
+    migrate(this.sql, "agents", AGENT_STEPS);
+    this.invites = new Invites(this.sql);
   }
 
   // ---- Lookups (cache misses of the Worker) ----
@@ -187,17 +100,12 @@ export class DirectoryObject extends DurableObject<Env> {
     // Check and insert in one synchronous step: no other request runs in between, so of two
     // racing registrations of one name, or of invite uses, exactly the allowed ones succeed.
     const refused = this.ctx.storage.transactionSync((): Failure | null => {
-      if (invite !== undefined) {
-        const row = this.sql.exec<Row>("SELECT * FROM invites WHERE code = ?", invite).toArray()[0];
-        if (!row) return failures.inviteUnknown;
-        const expiresAt = row.expires_at as number | null;
-        if (expiresAt !== null && expiresAt <= now) return failures.inviteExpired;
-        if ((row.uses as number) >= (row.max_uses as number)) return failures.inviteUsedUp;
-      }
+      const inviteRefused = invite === undefined ? null : this.invites.refusal(invite, now);
+      if (inviteRefused) return inviteRefused;
       if (this.sql.exec("SELECT 1 FROM agents WHERE key = ?", key).toArray().length > 0) {
         return failures.nameTaken(request.name);
       }
-      if (invite !== undefined) this.sql.exec("UPDATE invites SET uses = uses + 1 WHERE code = ?", invite);
+      if (invite !== undefined) this.invites.use(invite);
       this.sql.exec(
         `INSERT INTO agents (key, name, owner, public_key, signing_key, capabilities, webhook_url, webhook_secret,
            key_hash, created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -212,7 +120,7 @@ export class DirectoryObject extends DurableObject<Env> {
     } catch (error) {
       // Without its inbox the agent could not be used: undo, so a retry can register the name.
       this.sql.exec("DELETE FROM agents WHERE key = ? AND key_hash = ?", key, keyHash);
-      if (invite !== undefined) this.sql.exec("UPDATE invites SET uses = uses - 1 WHERE code = ?", invite);
+      if (invite !== undefined) this.invites.use(invite, -1);
       throw error;
     }
     return { record: (await this.get(key))!, apiKey, keyHash, webhookSecret };
@@ -309,22 +217,15 @@ export class DirectoryObject extends DurableObject<Env> {
   // ---- Invites ----
 
   async createInvite(request: InviteRequest): Promise<Invite> {
-    const code = newInviteCode();
-    const now = Date.now();
-    const expiresAt = request.expiresInHours === undefined ? null : now + request.expiresInHours * 3600_000;
-    this.sql.exec(
-      "INSERT INTO invites (code, label, max_uses, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-      code, request.label ?? null, request.maxUses ?? 1, now, expiresAt,
-    );
-    return toInvite(this.sql.exec<Row>("SELECT * FROM invites WHERE code = ?", code).one());
+    return this.invites.create(request, Date.now());
   }
 
   async listInvites(): Promise<Invite[]> {
-    return this.sql.exec<Row>("SELECT * FROM invites ORDER BY created_at DESC").toArray().map(toInvite);
+    return this.invites.list();
   }
 
   async deleteInvite(code: string): Promise<boolean> {
-    return this.sql.exec("DELETE FROM invites WHERE code = ? RETURNING code", code).toArray().length > 0;
+    return this.invites.delete(code);
   }
 
   // ---- Internals ----

@@ -5,7 +5,7 @@ import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import type { Limits } from "../../protocol/limits.js";
 import { isValidName, nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
-import type { AgentRecord } from "../../durable-objects/directory.js";
+import type { AgentRecord } from "../../durable-objects/agent-rows.js";
 import { directoryStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { forgetKey, forgetName, rememberAgent } from "../identity.js";

@@ -1,0 +1,76 @@
+// The Directory's agent rows: the table (with its migration steps), and the two views of a row —
+// the record the Worker shows (minus secrets) and the config pushed to the agent's inbox.
+
+import type { AgentConfig } from "./agent-config.js";
+
+/** An agent as the Directory knows it, minus secrets. */
+export interface AgentRecord {
+  name: string;
+  owner: string | null;
+  capabilities: string[];
+  publicKey: string | null;
+  signingKey: string | null;
+  webhookUrl: string | null;
+  webhookDisabled: string | null;
+  deleteOnDelivery: boolean;
+  createdAt: number;
+  lastSeen: number | null;
+}
+
+
+export const AGENT_STEPS = [
+  `CREATE TABLE IF NOT EXISTS agents (
+  key TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  owner TEXT,
+  public_key TEXT,
+  signing_key TEXT,
+  capabilities TEXT NOT NULL,
+  webhook_url TEXT,
+  webhook_secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_until INTEGER,
+  webhook_disabled TEXT,
+  delete_on_delivery INTEGER NOT NULL DEFAULT 0,
+  key_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER,
+  version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);`,
+];
+
+export type Row = Record<string, SqlStorageValue>;
+
+export function toRecord(row: Row): AgentRecord {
+  return {
+    name: row.name as string,
+    owner: (row.owner as string | null) ?? null,
+    capabilities: JSON.parse(row.capabilities as string) as string[],
+    publicKey: (row.public_key as string | null) ?? null,
+    signingKey: (row.signing_key as string | null) ?? null,
+    webhookUrl: (row.webhook_url as string | null) ?? null,
+    webhookDisabled: (row.webhook_disabled as string | null) ?? null,
+    deleteOnDelivery: row.delete_on_delivery === 1,
+    createdAt: row.created_at as number,
+    lastSeen: (row.last_seen as number | null) ?? null,
+  };
+}
+
+export function toConfig(row: Row): AgentConfig {
+  return {
+    version: row.version as number,
+    name: row.name as string,
+    keyHash: row.key_hash as string,
+    webhookUrl: (row.webhook_url as string | null) ?? null,
+    webhookSecret: row.webhook_secret as string,
+    // The inbox decides per delivery whether the overlap still lasts (agent-config.ts).
+    previousSecret: (row.previous_secret as string | null) ?? null,
+    previousSecretUntil: (row.previous_secret_until as number | null) ?? null,
+    webhookDisabled: (row.webhook_disabled as string | null) ?? null,
+    deleteOnDelivery: row.delete_on_delivery === 1,
+  };
+}
