@@ -37,6 +37,17 @@ export class Relay {
     return (await response.json()) as { id: string; ts: string };
   }
 
+  /** A send whose status the caller judges (the body is read and dropped). */
+  async trySend(from: BenchAgent, to: string, payload: unknown, extra: Record<string, unknown> = {}): Promise<number> {
+    const response = await fetch(`${this.url}/messages`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${from.apiKey}` },
+      body: JSON.stringify({ to, type: "notification", encrypted: false, payload, ...extra }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
   async inbox(agent: BenchAgent, query: string, signal?: AbortSignal): Promise<{ messages: { id: string; ts: string }[]; newestTs: string | null }> {
     const response = await fetch(`${this.url}/messages?${query}`, {
       headers: { Authorization: `Bearer ${agent.apiKey}` },
@@ -48,6 +59,6 @@ export class Relay {
 }
 
 /** A send body as autocannon sends it. */
-export function sendBody(to: string, payload = "benchmark message payload of a typical size, about a hundred bytes long......"): string {
+export function sendBody(to: string | string[], payload = "benchmark message payload of a typical size, about a hundred bytes long......"): string {
   return JSON.stringify({ to, type: "notification", encrypted: false, payload });
 }

@@ -1,7 +1,7 @@
-// `npm run bench`: starts an empty baseline Worker and the relay on the same wrangler/workerd
-// (127.0.0.1 only, logging at warn), runs every scenario, prints a table with each figure beside
-// the baseline measured in this run, and writes bench/results/<date>.json and .svg.
-// `npm run bench -- --quick` runs smaller sizes (an inbox of 10,000 instead of 100,000, fewer agents).
+// `npm run bench`: starts the floor Worker (bench/floor/) and the relay on the same
+// wrangler/workerd (127.0.0.1 only, logging at warn), runs every scenario, prints a table with
+// each throughput figure beside the floor of its shape measured just before it, and writes
+// bench/results/<date>.json and .svg. `npm run bench -- --quick` runs shorter and smaller.
 
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,10 +9,15 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "../scripts/local-relay.js";
 import { Relay } from "./agents.js";
-import type { LoadResult } from "./measure.js";
+import * as delivery from "./delivery-scenarios.js";
+import { floorFigure, type Figure } from "./figure.js";
+import { Floors } from "./floors.js";
+import { Inspector } from "./inspector.js";
+import { load } from "./measure.js";
+import { largeSends } from "./memory.js";
 import { latencyChart, printTable, targets } from "./report.js";
-import * as scenario from "./scenarios.js";
-import type { Figure } from "./scenarios.js";
+import * as scale from "./scale-scenarios.js";
+import * as hot from "./send-scenarios.js";
 
 const quick = process.argv.includes("--quick");
 const SECONDS = quick ? 3 : 5;
@@ -27,80 +32,98 @@ async function main(): Promise<void> {
   const adminKey = randomBytes(24).toString("base64url");
   const started: LocalRelay[] = [];
   const deadline = setTimeout(() => {
-    console.error("bench: over the 20-minute bound; stopping");
+    console.error("bench: over the 25-minute bound; stopping");
     void Promise.all(started.map((r) => r.stop())).then(() => process.exit(1));
-  }, 20 * 60_000);
+  }, 25 * 60_000);
+  const log = (text: string) => console.log(`bench: ${text}`);
   try {
-    const base = await startLocalRelay({
+    const floorProcess = await startLocalRelay({
       port: await freePort(),
-      stateDir: join(state, "baseline"),
+      stateDir: join(state, "floor"),
       adminKey,
-      configPath: join(PROJECT_ROOT, "bench/baseline/wrangler.toml"),
+      configPath: join(PROJECT_ROOT, "bench/floor/wrangler.toml"),
       readyPath: "/",
     });
-    started.push(base);
-    const relayProcess = await startLocalRelay({ port: await freePort(), stateDir: join(state, "relay"), adminKey, vars: BENCH_VARS });
-    started.push(relayProcess);
+    started.push(floorProcess);
+    const relayPort = await freePort();
+    const startRelay = async () => {
+      const process = await startLocalRelay({ port: relayPort, stateDir: join(state, "relay"), adminKey, vars: BENCH_VARS });
+      started.push(process);
+      return process;
+    };
+    let relayProcess = await startRelay();
     const relay = new Relay(relayProcess.url, adminKey);
-
-    const log = (text: string) => console.log(`bench: ${text}`);
-    log("baseline (empty Worker)");
-    const baseline = await scenario.baseline(base.url, SECONDS);
+    const floors = new Floors(floorProcess.url);
     const figures: Figure[] = [];
 
-    log("auth cost with 10 agents");
-    const few = await relay.registerMany("auth_", 10);
-    figures.push(await scenario.authCost(relay, few.slice(1), few[0]!, SECONDS, `send, ${few.length} agents registered`));
-    log("send throughput");
-    figures.push(...(await scenario.sendThroughput(relay, SECONDS)));
+    log("empty Worker (the floor of any request)");
+    const empty = await floors.empty(10, SECONDS);
+    const insert = await floors.insert(10, SECONDS);
+    figures.push(
+      { scenario: "floor", what: empty.what, rps: empty.rps, latency: empty.latency },
+      { scenario: "floor", what: insert.what, rps: insert.rps, latency: insert.latency },
+    );
+    log("direct sends against the two-object floor");
+    figures.push(...(await hot.directSends(relay, floors, SECONDS)));
+    log("multicast to 10 against the ten-insert floor");
+    figures.push(await hot.multicast(relay, floors, SECONDS));
+    log("poll against the one-read floor");
+    figures.push(await hot.poll(relay, floors, SECONDS));
+
+    const reference = floorFigure("empty Worker", await load({ url: floorProcess.url, durationS: 2, connections: 1 }));
+    const withReference = (list: Figure[]) => list.map((f) => (f.latency && !f.floor ? { ...f, floor: reference } : f));
     log("send-to-visible lag");
-    figures.push(...(await scenario.sendToVisible(relay, quick ? 100 : 300)));
+    figures.push(...withReference(await delivery.sendToVisible(relay, quick ? 100 : 300)));
     log("long-poll wake");
-    figures.push(...(await scenario.longPollWake(relay, quick ? 50 : 200)));
+    figures.push(...withReference(await delivery.longPollWake(relay, quick ? 50 : 200)));
     log("webhooks");
-    figures.push(...(await scenario.webhooks(relay, quick ? 50 : 200, quick ? 200 : 1000)));
-    const broadcastSize = quick ? 200 : 1000;
-    log(`registering ${broadcastSize} agents; broadcast`);
-    const crowd = await relay.registerMany("crowd_", broadcastSize);
-    // The first broadcast meets inboxes the runtime has evicted since registration (cold objects);
-    // the second meets them warm.
-    const [cold] = await scenario.broadcast(relay, crowd);
-    const [warm] = await scenario.broadcast(relay, crowd);
+    figures.push(...withReference(await delivery.webhooks(relay, quick ? 50 : 200, quick ? 200 : 1000)));
+
+    const crowd = await relay.registerMany("crowd_", 1000);
+    // Restarted, every inbox object is cold: the first broadcast loads them all; the second meets them warm.
+    log("broadcast to 1,000 agents (relay restarted: cold inboxes)");
+    await relayProcess.stop();
+    relayProcess = await startRelay();
+    const [cold] = await delivery.broadcast(relay, crowd);
+    const [warm] = await delivery.broadcast(relay, crowd);
     figures.push({ ...cold!, what: `${cold!.what} (cold inboxes)` }, { ...warm!, what: `${warm!.what} (warm inboxes)` });
+
+    log("memory: rounds of 200 concurrent 64 KiB sends");
+    const inspector = await Inspector.connect(relayProcess.inspectorPort);
+    const memory = await largeSends(relay, relayProcess.pid, inspector, quick ? 10 : 25);
+    inspector.close();
+    figures.push(...memory.figures);
+
+    const few = await relay.registerMany("auth_", 10);
     const many = quick ? 2000 : 10_000;
     log(`registering up to ${many} agents; auth cost`);
-    const rest = await relay.registerMany("auth_many_", many - broadcastSize - 50);
-    const allSenders = [...crowd, ...rest];
-    const registered = (allSenders.length + 60).toLocaleString("en");
-    figures.push(await scenario.authCost(relay, few.slice(1), few[0]!, SECONDS, `send, ${registered} agents registered`));
-    figures.push(await scenario.authCost(relay, allSenders, few[0]!, SECONDS, `send, ${registered} registered, senders spread over all (cold)`));
+    const rest = await relay.registerMany("auth_many_", many - crowd.length - 200);
+    const registered = (rest.length + crowd.length + 200).toLocaleString("en");
+    figures.push(await scale.authCost(relay, floors, few.slice(1), few[0]!, SECONDS, `send, ~${registered} agents registered`));
+    figures.push(await scale.authCost(relay, floors, [...crowd, ...rest], few[0]!, SECONDS, `send, senders spread over ~${registered} (cold)`));
     log("inbox scale");
-    figures.push(...(await scenario.inboxScale(relay, quick ? [10, 1000, 10_000] : [10, 1000, 10_000, 100_000], SECONDS)));
+    figures.push(...(await scale.inboxScale(relay, floors, quick ? [10, 1000, 10_000] : [10, 1000, 10_000, 100_000], SECONDS)));
 
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, runtime: "wrangler 4.86.0 / workerd 1.20260426.1" },
       mode: quick ? "quick" : "full",
-      baseline: { get: summary(baseline.get), post: summary(baseline.post) },
       figures,
-      targets: targets(figures, baseline.post),
+      rssMiBByRound: memory.rss,
+      targets: targets(figures),
     };
-    printTable(results.baseline, figures, results.targets);
+    printTable(figures, results.targets);
     const dir = join(PROJECT_ROOT, "bench/results");
     mkdirSync(dir, { recursive: true });
     const stamp = results.date.slice(0, 19).replace(/:/g, "-");
     writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(results, null, 2) + "\n");
-    writeFileSync(join(dir, `${stamp}.svg`), latencyChart(results.baseline, figures));
+    writeFileSync(join(dir, `${stamp}.svg`), latencyChart(figures));
     log(`wrote bench/results/${stamp}.json and .svg`);
   } finally {
     clearTimeout(deadline);
     await Promise.all(started.map((r) => r.stop()));
     rmSync(state, { recursive: true, force: true });
   }
-}
-
-function summary(result: LoadResult) {
-  return { rps: result.rps, p50: result.p50, p95: result.p95, p99: result.p99, count: result.count, failed: result.failed };
 }
 
 await main();

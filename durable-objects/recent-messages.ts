@@ -8,8 +8,8 @@ import { matchesQuery, type MessageQuery } from "./message-query.js";
 import type { StoredMessage } from "./message-store.js";
 
 const MAX_ITEMS = 256;
-/** Memory budget in UTF-16 code units of envelope JSON (about 8 MiB of string memory). */
-const MAX_CHARS = 4 * 1024 * 1024;
+/** Memory budget in characters of envelope JSON: in production an isolate (shared by objects) has 128 MB. */
+const MAX_CHARS = 1024 * 1024;
 
 export class RecentMessages {
   private items: StoredMessage[] = []; // ascending ts

@@ -38,6 +38,8 @@ export interface LocalRelayOptions {
 
 export interface LocalRelay {
   url: string;
+  /** wrangler's devtools port (CPU profiles, heap usage: bench/inspector.ts). */
+  inspectorPort: number;
   adminKey: string;
   pid: number;
   /** Output so far, when started with stdio "pipe". */
@@ -65,6 +67,7 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
   const envFile = join(options.stateDir, "relay.env");
   const vars = { ALLOW_PRIVATE_WEBHOOKS: "true", ...options.vars, ADMIN_KEY: options.adminKey };
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+  const inspectorPort = await freePort();
   const args = [
     "dev",
     "--ip", "127.0.0.1",
@@ -74,7 +77,7 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
     "--log-level", options.logLevel ?? "warn",
     "--show-interactive-dev-session=false",
     // Its own devtools port: the default (9229) clashes when several relays run at once.
-    "--inspector-port", String(await freePort()),
+    "--inspector-port", String(inspectorPort),
     ...(options.configPath ? ["--config", options.configPath] : []),
   ];
   const child: ChildProcess = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
@@ -101,6 +104,7 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
   };
   const relay: LocalRelay = {
     url,
+    inspectorPort,
     adminKey: options.adminKey,
     pid,
     output: () => output,
