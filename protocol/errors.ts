@@ -12,6 +12,7 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: "Request body too large." },
   RATE_LIMITED: { status: 429, message: "Rate limit exceeded; retry later." },
   INBOX_FULL: { status: 507, message: "The recipient's inbox is full." },
+  AUDIT_FULL: { status: 507, message: "The audit log is full; the admin must clear old entries." },
   INTERNAL_ERROR: { status: 500, message: "Internal error." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -102,8 +102,9 @@ function decodeParams(raw: Record<string, string>): Record<string, string> {
 
 function authorize(endpoint: Endpoint, caller: Caller | null, params: Record<string, string>): void {
   if (caller === null) return;
+  // An agent key is no credential for an admin route, so it is 401, as in the original (SPEC §9).
   if (endpoint.access === "admin" && caller.role !== "admin") {
-    throw new RelayError("FORBIDDEN", "This route needs the admin key.");
+    throw new RelayError("UNAUTHORIZED", "This route needs the admin key; an agent key is not accepted here.");
   }
   if (endpoint.access === "agent" && caller.role !== "agent") {
     throw new RelayError("FORBIDDEN", "This route acts on an agent's own inbox; use that agent's key.");
