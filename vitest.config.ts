@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { TEST_AUDIT_PUBLIC_KEY } from "./test/support/audit-keys.js";
 
 export const TEST_ADMIN_KEY = "test-admin-key-0123456789";
 
@@ -19,8 +20,8 @@ function workersProject(name: string, include: string, vars: Record<string, stri
 export default defineConfig({
   test: {
     projects: [
-      // The spec's limits, with the send rate raised so concurrency tests are not throttled.
-      workersProject("workers", "test/workers/**/*.test.ts", { RATE_LIMIT_PER_MIN: "100000", BROADCAST_PER_HOUR: "100000" }),
+      // The spec's limits, with the send and audit rates raised so concurrency tests are not throttled.
+      workersProject("workers", "test/workers/**/*.test.ts", { RATE_LIMIT_PER_MIN: "100000", BROADCAST_PER_HOUR: "100000", AUDIT_PER_MIN: "100000" }),
       // Small limits, so enforcement (rate, quota, expiry) is tested in seconds.
       workersProject("limits", "test/limits/**/*.test.ts", {
         RATE_LIMIT_PER_MIN: "5",
@@ -31,8 +32,17 @@ export default defineConfig({
         PAGE_DEFAULT: "4",
         MULTICAST_MAX: "3",
         MAX_BODY_BYTES: "2048",
+        AUDIT_PER_MIN: "4",
+        AUDIT_MAX_ENTRIES: "10",
+        AUDIT_PAGE_BYTES: "3000",
         // The production setting, so webhook URL checks are tested as deployed.
         ALLOW_PRIVATE_WEBHOOKS: "false",
+      }),
+      // A relay that seals audit entries to the operator's key and refuses plaintext ones (SPEC §13).
+      workersProject("audit-sealed", "test/audit-sealed/**/*.test.ts", {
+        RATE_LIMIT_PER_MIN: "100000",
+        AUDIT_PUBLIC_KEY: TEST_AUDIT_PUBLIC_KEY,
+        AUDIT_REQUIRE_SEALED: "true",
       }),
       // Broadcasts reach every agent of the relay under test, so they get a relay of their own.
       workersProject("broadcast", "test/broadcast/**/*.test.ts", { RATE_LIMIT_PER_MIN: "100000", BROADCAST_PER_HOUR: "2" }),

@@ -9,6 +9,7 @@ import { generateKeys } from "./crypto.js";
 import {
   adminClient,
   agentSession,
+  describeFailure,
   keyFilePath,
   loadKeyFile,
   relayUrl,
@@ -17,9 +18,11 @@ import {
   writeKeyFile,
   type Args,
 } from "./cli-config.js";
+import { auditKeygenCommand } from "./cli-audit.js";
 import { printAgents, printDeliveries, printFields, printInbox, printJson, printLines } from "./cli-output.js";
 
 export async function keygenCommand(args: Args): Promise<number> {
+  if (args.flag("audit")) return auditKeygenCommand(args);
   const path = args.string("out") ?? keyFilePath(args).path;
   if (existsSync(path) && !args.flag("force")) throw new UsageError(`${path} exists; pass --force to replace it (its keys and API key are lost)`);
   const keys = generateKeys();
@@ -89,6 +92,15 @@ export async function sendCommand(args: Args): Promise<number> {
   const answer: SendResponse = await session.client.send(options);
   if (args.flag("json")) printJson(answer);
   else printLines([answer.id]);
+  if (args.flag("audit")) {
+    try {
+      const logged = await session.client.auditSent(options, answer);
+      warn(`logged the audit entry${logged.sealed ? ", sealed to the relay's audit key" : " in plaintext (the relay publishes no audit key)"}`);
+    } catch (error) {
+      warn(`sent ${answer.id}, but the audit entry was not logged: ${describeFailure(error).line}`);
+      return 2;
+    }
+  }
   if (answer.rejected?.length) {
     warn(`not stored for ${answer.rejected.map((r) => `${r.name} (${r.code})`).join(", ")}; resend with --id ${answer.id} to retry them`);
     return 2;

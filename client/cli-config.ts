@@ -59,7 +59,7 @@ export class Args {
 }
 
 /** An environment variable, with "" counting as unset. */
-function env(name: string): string | undefined {
+export function env(name: string): string | undefined {
   const value = process.env[name];
   return value === undefined || value === "" ? undefined : value;
 }
@@ -113,6 +113,11 @@ export function loadKeyFile(args: Args): LoadedKeyFile | undefined {
  * so a crash never leaves half a key file; `exclusive` refuses to replace an existing one.
  */
 export function writeKeyFile(path: string, data: KeyFile, options: { exclusive?: boolean } = {}): void {
+  writeSecretJson(path, data, options);
+}
+
+/** A JSON file readable by its owner only, written as writeKeyFile describes (also the operator's audit key file). */
+export function writeSecretJson(path: string, data: object, options: { exclusive?: boolean } = {}): void {
   const text = `${JSON.stringify(data, null, 2)}\n`;
   if (options.exclusive) {
     writeFileSync(path, text, { mode: 0o600, flag: "wx" });
@@ -170,7 +175,7 @@ export function agentSession(args: Args, options: { waitSeconds?: number } = {})
   return { client, keyFile, apiKeyFromFile };
 }
 
-/** A client holding the admin key (--admin-key or CLAWTALK_ADMIN_KEY), for `register`. */
+/** A client holding the admin key (--admin-key or CLAWTALK_ADMIN_KEY), for `register` and `audit`. */
 export function adminClient(args: Args, keyFile?: LoadedKeyFile): ClawTalkClient {
   const adminKey = args.string("admin-key") ?? env("CLAWTALK_ADMIN_KEY");
   if (adminKey === undefined) throw new UsageError("no admin key: set CLAWTALK_ADMIN_KEY or pass --admin-key");

@@ -43,7 +43,8 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? flat : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
 }
 
-function payloadText(value: JsonValue | undefined): string {
+/** A payload as one piece of text: a string as it is, anything else as JSON. */
+export function payloadText(value: JsonValue | undefined): string {
   if (value === undefined) return "";
   return typeof value === "string" ? value : JSON.stringify(value);
 }

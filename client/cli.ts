@@ -18,6 +18,7 @@ import {
   webhookTestCommand,
   whoamiCommand,
 } from "./cli-commands.js";
+import { auditCommand } from "./cli-audit.js";
 import { watchCommand } from "./cli-watch.js";
 
 interface Option {
@@ -45,11 +46,12 @@ const JSON_OUTPUT: Record<string, Option> = { json: { type: "boolean", help: "pr
 
 const COMMANDS: Record<string, Command> = {
   keygen: {
-    usage: "keygen [--out FILE] [--force]",
-    summary: "Generate encryption and signing keys into a key file (mode 0600)",
+    usage: "keygen [--out FILE] [--force] [--audit]",
+    summary: "Generate encryption and signing keys into a key file (mode 0600); --audit: the operator's audit key pair",
     options: {
-      out: { type: "string", value: "FILE", help: "where to write (default CLAWTALK_KEY_FILE or ./clawtalk-key.json)" },
+      out: { type: "string", value: "FILE", help: "where to write (default CLAWTALK_KEY_FILE or ./clawtalk-key.json; with --audit ./clawtalk-audit-key.json)" },
       force: { type: "boolean", help: "replace an existing key file" },
+      audit: { type: "boolean", help: "make the operator's audit key pair instead: the relay gets its publicKey as AUDIT_PUBLIC_KEY" },
       "key-file": CONNECTION["key-file"]!,
       ...JSON_OUTPUT,
     },
@@ -85,6 +87,7 @@ const COMMANDS: Record<string, Command> = {
       id: { type: "string", value: "ID", help: "message id (a UUID); resending with the same id is idempotent" },
       file: { type: "string", value: "F", help: "read the message from a file" },
       "json-payload": { type: "boolean", help: "parse the message as JSON (an object is sent as an object)" },
+      audit: { type: "boolean", help: "also log it in the audit log (sealed when the relay publishes an audit key)" },
       ...CONNECTION,
       ...JSON_OUTPUT,
     },
@@ -155,6 +158,24 @@ const COMMANDS: Record<string, Command> = {
     positionals: false,
     run: deliveriesCommand,
   },
+  audit: {
+    usage: "audit [--from A] [--to B] [--topic T] [--since TS] [--before TS] [--limit N] [--secret-key-file F] [--json]",
+    summary: "List audit entries, newest first (admin key), opening sealed ones with the operator's secret key",
+    options: {
+      from: { type: "string", value: "NAME", help: "only entries from this sender" },
+      to: { type: "string", value: "NAME", help: "only entries to this recipient" },
+      topic: { type: "string", value: "T", help: "only this topic" },
+      since: { type: "string", value: "TS", help: "only entries logged after this ISO time" },
+      before: { type: "string", value: "TS", help: "only entries logged before this ISO time (the cursor of the previous page)" },
+      limit: { type: "string", value: "N", help: "at most N entries (relay default 50, max 200)" },
+      "secret-key-file": { type: "string", value: "F", help: "the audit key file of keygen --audit (CLAWTALK_AUDIT_KEY_FILE)" },
+      "admin-key": { type: "string", value: "KEY", help: "the relay's admin key (CLAWTALK_ADMIN_KEY)" },
+      url: CONNECTION.url!,
+      ...JSON_OUTPUT,
+    },
+    positionals: false,
+    run: auditCommand,
+  },
   "webhook-test": {
     usage: "webhook-test",
     summary: "Send a signed test event to this agent's webhook now",
@@ -172,8 +193,8 @@ function overview(): string {
     "Commands:",
     ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`),
     "",
-    "Configuration: CLAWTALK_URL, CLAWTALK_API_KEY, CLAWTALK_KEY_FILE, CLAWTALK_ADMIN_KEY",
-    "(or --url, --api-key, --key-file, --admin-key). Run `clawtalk <command> --help` for its options.",
+    "Configuration: CLAWTALK_URL, CLAWTALK_API_KEY, CLAWTALK_KEY_FILE, CLAWTALK_ADMIN_KEY, CLAWTALK_AUDIT_KEY_FILE",
+    "(or --url, --api-key, --key-file, --admin-key, --secret-key-file). Run `clawtalk <command> --help` for its options.",
     "Exit codes: 0 success, 1 usage or configuration error, 2 relay or network error.",
     "",
   ].join("\n");

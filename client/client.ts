@@ -4,6 +4,8 @@
 import type {
   AgentPrivate,
   AgentPublic,
+  AuditEntry,
+  AuditPage,
   Envelope,
   JsonValue,
   MessagePage,
@@ -14,7 +16,8 @@ import type {
 } from "../protocol/envelope.js";
 import type { ErrorBody } from "../protocol/errors.js";
 import { nameKey } from "../protocol/names.js";
-import { decrypt, encrypt, sign, verifySignature, type AgentKeys } from "./crypto.js";
+import { auditQueryString, type AuditInput, type AuditQuery } from "./audit.js";
+import { decrypt, encrypt, sealAuditPayload, sign, verifySignature, type AgentKeys } from "./crypto.js";
 
 export interface ClientOptions {
   baseUrl: string;
@@ -107,6 +110,8 @@ interface PeerKeys {
 
 /** Message ids remembered for replay detection. */
 const SEEN_KEPT = 10_000;
+/** How long the relay's audit key (from /health) is used before it is asked again. */
+const AUDIT_KEY_KEPT_MS = 60_000;
 
 export class ClawTalkClient {
   private apiKey: string;
@@ -118,6 +123,7 @@ export class ClawTalkClient {
   private readonly peers = new Map<string, PeerKeys>();
   /** id -> ts of messages seen: the same id stored again later is a replay. */
   private readonly seen = new Map<string, string>();
+  private auditKeyCache: { key: string | null; until: number } | null = null;
 
   constructor(options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -345,6 +351,59 @@ export class ClawTalkClient {
         await store?.save(after);
       }
     }
+  }
+
+  // ---- Audit (SPEC §13): opt-in; nothing is posted unless asked ----
+
+  /** The operator's audit key that the relay's /health publishes, or null when it has none. */
+  async auditKey(): Promise<string | null> {
+    if (this.auditKeyCache === null || this.auditKeyCache.until < Date.now()) {
+      const health = await this.request<{ auditKey?: unknown }>("GET", "/health");
+      const key = typeof health?.auditKey === "string" ? health.auditKey : null;
+      this.auditKeyCache = { key, until: Date.now() + AUDIT_KEY_KEPT_MS };
+    }
+    return this.auditKeyCache.key;
+  }
+
+  /** Posts an audit entry; its payload is sealed to the relay's audit key when the relay publishes one. */
+  async audit(entry: AuditInput): Promise<AuditEntry> {
+    const key = await this.auditKey();
+    const body = key === null ? entry : { ...entry, payload: sealAuditPayload(entry.payload, key), sealed: true };
+    return this.request<AuditEntry>("POST", "/audit", body);
+  }
+
+  /** Posts the `sent` entry of a message this client sent, with the payload as given to `send`. */
+  async auditSent(options: SendOptions, answer: SendResponse): Promise<AuditEntry> {
+    return this.audit({
+      messageId: answer.id,
+      direction: "sent",
+      from: await this.name(),
+      to: options.to,
+      payload: options.payload,
+      ts: answer.ts,
+      ...(options.topic === undefined ? {} : { topic: options.topic }),
+      ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+    });
+  }
+
+  /** Posts the `received` entry of a message, with its decrypted payload. */
+  async auditReceived(message: ReceivedMessage): Promise<AuditEntry> {
+    if (message.plaintext === undefined) throw new Error(`message ${message.id} did not decrypt; there is no plaintext to log`);
+    return this.audit({
+      messageId: message.id,
+      direction: "received",
+      from: message.from,
+      to: message.to,
+      payload: message.plaintext,
+      ts: message.ts,
+      ...(message.topic ? { topic: message.topic } : {}),
+      ...(message.correlationId ? { correlationId: message.correlationId } : {}),
+    });
+  }
+
+  /** With the admin key: one page of the audit log, newest first (pass `cursor` as `before` for the next). */
+  async auditLog(query: AuditQuery = {}): Promise<AuditPage> {
+    return this.request<AuditPage>("GET", `/audit${auditQueryString(query)}`);
   }
 
   // ---- Account ----

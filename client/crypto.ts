@@ -4,11 +4,14 @@
 //   {v: 2, id, from, to, type, topic, correlationId, replyTo, sentAt, encrypted, payload, nonce};
 // - verify also the original ClawTalk client's form (JSON.stringify of to, type, topic,
 //   correlationId, ttl, encrypted, payload, nonce in that order), reported as legacy.
+// - seal an audit payload to the operator's key (SPEC §13): base64(ephemeral public key ‖ nonce ‖
+//   nacl.box(utf8(JSON.stringify(payload)), nonce, auditKey, ephemeralSecret)).
 // Keys travel as standard base64: publicKey/privateKey 32 bytes, signingKey 32 bytes and
 // signingSecretKey 64 bytes (tweetnacl's secret key: seed + public key).
 
 import nacl from "tweetnacl";
 import { decodeBase64, encodeBase64 } from "../protocol/base64.js";
+import { SEALED_KEY_BYTES, SEALED_MIN_BYTES, SEALED_NONCE_BYTES } from "../protocol/audit.js";
 import { canonicalJson } from "../protocol/canonical.js";
 import type { Envelope, JsonValue } from "../protocol/envelope.js";
 
@@ -105,4 +108,42 @@ export function verifySignature(envelope: Envelope, signingKey: string): Signatu
   if (check(signingInput(envelope))) return "valid";
   if (check(legacySigningInput(envelope, true)) || check(legacySigningInput(envelope, false))) return "legacy";
   return "invalid";
+}
+
+/** The operator's audit key pair: the relay gets `publicKey` (AUDIT_PUBLIC_KEY); `secretKey` never leaves the operator. */
+export interface AuditKeys {
+  publicKey: string;
+  secretKey: string;
+}
+
+export function generateAuditKeys(): AuditKeys {
+  const pair = nacl.box.keyPair();
+  return { publicKey: encodeBase64(pair.publicKey), secretKey: encodeBase64(pair.secretKey) };
+}
+
+/** Seals a JSON value to the operator's audit key with a fresh ephemeral key pair (forgotten at once). */
+export function sealAuditPayload(payload: JsonValue, auditPublicKey: string): string {
+  const ephemeral = nacl.box.keyPair();
+  const nonce = nacl.randomBytes(SEALED_NONCE_BYTES);
+  const box = nacl.box(encoder.encode(JSON.stringify(payload)), nonce, bytes(auditPublicKey, SEALED_KEY_BYTES, "audit public key"), ephemeral.secretKey);
+  const sealed = new Uint8Array(SEALED_KEY_BYTES + SEALED_NONCE_BYTES + box.length);
+  sealed.set(ephemeral.publicKey, 0);
+  sealed.set(nonce, SEALED_KEY_BYTES);
+  sealed.set(box, SEALED_KEY_BYTES + SEALED_NONCE_BYTES);
+  return encodeBase64(sealed);
+}
+
+/** The payload of a sealed audit entry, or null when it does not open with this secret key (another key, tampered, malformed). */
+export function openAuditPayload(sealed: string, auditSecretKey: string): JsonValue | null {
+  const data = decodeBase64(sealed);
+  if (data === null || data.length < SEALED_MIN_BYTES) return null;
+  const ephemeralKey = data.subarray(0, SEALED_KEY_BYTES);
+  const nonce = data.subarray(SEALED_KEY_BYTES, SEALED_KEY_BYTES + SEALED_NONCE_BYTES);
+  const opened = nacl.box.open(data.subarray(SEALED_KEY_BYTES + SEALED_NONCE_BYTES), nonce, ephemeralKey, bytes(auditSecretKey, SEALED_KEY_BYTES, "audit secret key"));
+  if (opened === null) return null;
+  try {
+    return JSON.parse(decoder.decode(opened)) as JsonValue;
+  } catch {
+    return null;
+  }
 }

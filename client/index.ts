@@ -11,13 +11,28 @@ export type {
   SendOptions,
   WatchOptions,
 } from "./client.js";
-export { decrypt, encrypt, generateKeys, sign, signingInput, legacySigningInput, verifySignature } from "./crypto.js";
-export type { AgentKeys, SignatureCheck, SignedFields } from "./crypto.js";
+export {
+  decrypt,
+  encrypt,
+  generateAuditKeys,
+  generateKeys,
+  openAuditPayload,
+  sealAuditPayload,
+  sign,
+  signingInput,
+  legacySigningInput,
+  verifySignature,
+} from "./crypto.js";
+export type { AgentKeys, AuditKeys, SignatureCheck, SignedFields } from "./crypto.js";
+export { openAuditEntry } from "./audit.js";
+export type { AuditInput, AuditQuery, OpenedAuditEntry } from "./audit.js";
 export { verifyWebhook } from "./webhook.js";
 export type { HeaderSource, VerifyOptions } from "./webhook.js";
 export type {
   AgentPrivate,
   AgentPublic,
+  AuditEntry,
+  AuditPage,
   Envelope,
   JsonValue,
   MessagePage,

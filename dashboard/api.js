@@ -92,6 +92,13 @@ export class RelayClient {
   stats(minutes, signal) {
     return this.get(`/admin/stats?minutes=${minutes}`, signal);
   }
+
+  /** One page of the audit log, newest first: {entries, cursor, hasMore}. Empty filters are left out. */
+  audit(filters, signal) {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(filters)) if (value !== undefined && value !== null && value !== "") params.set(name, String(value));
+    return this.get(`/audit?${params}`, signal);
+  }
 }
 
 /** Turns an error response into a sentence: the relay's own message (SPEC §9 JSON) when there is one. */

@@ -7,6 +7,7 @@
 // only ever travels in an Authorization header, never in a URL.
 
 import { RelayCallError, RelayClient, normalizeRelayUrl } from "./api.js";
+import { createAuditView } from "./audit.js";
 import { latencyChart, throughputChart } from "./charts.js";
 import { byId, setText } from "./dom.js";
 import { count } from "./format.js";
@@ -28,6 +29,9 @@ const FEED_FIRST_PAGE = 50;
 
 /** Everything the signed-in session holds. Replaced wholesale on sign-in, dropped on sign-out. */
 let session = null;
+
+/** The audit view (audit.js): its own filters, pages and the operator's secret key. */
+const audit = createAuditView({ client: () => session?.client ?? null, onKeyRefused: (error) => onKeyRefused(error) });
 
 function newSession(client) {
   return {
@@ -120,7 +124,7 @@ function showLogin(message) {
 function showDashboard() {
   byId("login-view").hidden = true;
   byId("login-error").hidden = true;
-  byId("dashboard-view").hidden = false;
+  audit.showMonitor();
   byId("session").hidden = false;
   setText("session-relay", session.client.baseUrl);
 }
@@ -154,6 +158,7 @@ async function signIn(relayUrl, adminKey) {
 function signOut(message) {
   stopSession();
   writeStorage(sessionStorage, ADMIN_KEY_KEY, null);
+  audit.reset();
   clearPanels();
   showLogin(message);
 }

@@ -135,18 +135,31 @@ export interface Invite {
   expiresAt: string | null;
 }
 
+/** One audit entry as the relay keeps it (SPEC §13): what the agent posted, plus the relay's fields. */
 export interface AuditEntry {
-  seq: number;
   messageId: string;
   direction: "sent" | "received";
   from: string;
   to: Recipients;
   topic: string | null;
   correlationId: string | null;
+  /** As posted: the plaintext, or (sealed) base64 of ephemeral key ‖ nonce ‖ box the relay cannot open. */
+  payload: JsonValue;
+  /** SHA-256 (hex) of the payload: its UTF-8 for a string, its RFC 8785 canonical JSON otherwise. */
   payloadSha256: string;
+  sealed: boolean;
   ts: string;
+  /** The agent that posted the entry (registered spelling). */
   loggedBy: string;
+  /** The relay's time of logging: unique and strictly increasing across the log, so it is an exact cursor. */
   loggedAt: string;
+}
+
+/** GET /audit: newest first; `cursor` is the oldest `loggedAt` of the page (pass it as `before`). */
+export interface AuditPage {
+  entries: AuditEntry[];
+  cursor: string | null;
+  hasMore: boolean;
 }
 
 /** Body of POST /agents (and of POST /register, with `invite`). */
@@ -185,6 +198,8 @@ export interface AuditRequest {
   topic?: string;
   correlationId?: string;
   payload: JsonValue;
+  /** The payload is sealed to the relay's audit key (SPEC §13). */
+  sealed?: boolean;
   ts: string;
 }
 

@@ -60,7 +60,7 @@ export const failures = {
   missingAuthorization: failure("UNAUTHORIZED", "Missing Authorization header; send Authorization: Bearer <key>."),
   malformedAuthorization: failure("UNAUTHORIZED", "Malformed Authorization header; send Authorization: Bearer <key>."),
   invalidKey: failure("UNAUTHORIZED", "Invalid API key."),
-  adminKeyRequired: failure("FORBIDDEN", "This route needs the admin key."),
+  adminKeyRequired: failure("UNAUTHORIZED", "This route needs the admin key; an agent key is not accepted here."),
 
   // 403
   agentKeyRequired: failure("FORBIDDEN", "This route acts on an agent's own inbox; use that agent's key."),
@@ -100,6 +100,9 @@ export const failures = {
   broadcastRateLimited: (perWindow: number, windowS: number, retryAfter: number) =>
     failure("RATE_LIMITED", `Broadcast limit of ${perWindow} per ${windowS} s exceeded.`, { retryAfter }),
 
+  auditRateLimited: (perWindow: number, windowS: number, retryAfter: number) =>
+    failure("RATE_LIMITED", `Audit limit of ${perWindow} entries per ${windowS} s exceeded.`, { retryAfter }),
+
   // 503
   recipientsUnavailable: (names: string[]) =>
     failure("UNAVAILABLE", `The inbox of ${list(names)} could not be reached; nothing was stored there. Send again (with the same id, only the missing copies are stored).`, { names }),
@@ -107,6 +110,9 @@ export const failures = {
   // 507
   inboxFull: (names: string[]) =>
     failure("INBOX_FULL", `The inbox of ${list(names)} is full; nothing was stored. The recipient must delete messages first.`, { names }),
+
+  auditFull: (max: number) =>
+    failure("AUDIT_FULL", `The audit log holds its maximum of ${max} entries; the admin must clear old ones (DELETE /audit?before=...).`),
 
   // 500
   internal: (requestId: string) => failure("INTERNAL_ERROR", `Internal error (request ${requestId}).`, { requestId }),

@@ -1,6 +1,9 @@
 // Every limit and duration of the relay, with the spec's defaults, each overridable by the
 // environment variable of the same name (SPEC §8). Read once per isolate or object.
 
+import { SEALED_KEY_BYTES } from "./audit.js";
+import { base64ByteLength } from "./base64.js";
+
 export interface Limits {
   maxBodyBytes: number;
   defaultTtlS: number;
@@ -26,9 +29,17 @@ export interface Limits {
   feedFlushMs: number;
   feedBatchMax: number;
   auditRetentionS: number;
+  auditPerMin: number;
+  auditWindowS: number;
+  auditMaxEntries: number;
+  auditPageBytes: number;
   fanoutBatch: number;
   allowPrivateWebhooks: boolean;
   corsOrigin: string;
+  /** The operator's X25519 public key (base64) that audit payloads are sealed to; null when unset. */
+  auditPublicKey: string | null;
+  /** Refuse audit entries that are not sealed. */
+  auditRequireSealed: boolean;
 }
 
 type NumericLimit = { [K in keyof Limits]: Limits[K] extends number ? K : never }[keyof Limits];
@@ -58,6 +69,10 @@ const NUMERIC: Record<NumericLimit, [variable: string, fallback: number]> = {
   feedFlushMs: ["FEED_FLUSH_MS", 2_000],
   feedBatchMax: ["FEED_BATCH_MAX", 100],
   auditRetentionS: ["AUDIT_RETENTION_S", 30 * 86400],
+  auditPerMin: ["AUDIT_PER_MIN", 60],
+  auditWindowS: ["AUDIT_WINDOW_S", 60],
+  auditMaxEntries: ["AUDIT_MAX_ENTRIES", 100_000],
+  auditPageBytes: ["AUDIT_PAGE_BYTES", 1024 * 1024],
   fanoutBatch: ["FANOUT_BATCH", 40],
 };
 
@@ -94,16 +109,34 @@ export function readLimits(env: object): Limits {
     Object.entries(NUMERIC).map(([key, [variable, fallback]]) => [key, readNumber(vars, variable, fallback)]),
   ) as Record<NumericLimit, number>;
   const origin = vars.CORS_ORIGIN;
+  const auditKey = readAuditKey(vars);
   return {
     ...numbers,
     allowPrivateWebhooks: readBoolean(vars, "ALLOW_PRIVATE_WEBHOOKS", false),
     corsOrigin: typeof origin === "string" && origin !== "" ? origin : "*",
+    auditPublicKey: auditKey === "invalid" ? null : auditKey,
+    // A key that is set but unusable must not turn a sealed audit into a plaintext one: plaintext is refused.
+    auditRequireSealed: readBoolean(vars, "AUDIT_REQUIRE_SEALED", false) || auditKey === "invalid",
   };
 }
 
-/** The environment variable behind each numeric limit, for docs and the start script. */
+/** AUDIT_PUBLIC_KEY: 32 bytes of standard base64, or unset. */
+function readAuditKey(env: Record<string, unknown>): string | null | "invalid" {
+  const raw = env.AUDIT_PUBLIC_KEY;
+  if (raw === undefined || raw === null || raw === "") return null;
+  const key = String(raw).trim();
+  if (base64ByteLength(key) === SEALED_KEY_BYTES) return key;
+  // Not echoed: an operator who pasted the wrong thing may have pasted a secret.
+  if (!warned.has("AUDIT_PUBLIC_KEY")) console.warn("clawtalk: AUDIT_PUBLIC_KEY is not 32 bytes of standard base64; unsealed audit entries are refused");
+  warned.add("AUDIT_PUBLIC_KEY");
+  return "invalid";
+}
+
+/** The environment variable behind each limit and setting, for docs and the start script. */
 export const LIMIT_VARIABLES: readonly string[] = [
   ...Object.values(NUMERIC).map(([variable]) => variable),
   "ALLOW_PRIVATE_WEBHOOKS",
   "CORS_ORIGIN",
+  "AUDIT_PUBLIC_KEY",
+  "AUDIT_REQUIRE_SEALED",
 ];

@@ -1,6 +1,7 @@
 // GET /openapi.json: the route table (the same one that dispatches requests) described as
 // OpenAPI 3.1, with request bodies generated from the validators. So it cannot drift from the code.
 
+import { ERROR_STATUS } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { VERSION } from "../protocol/version.js";
 import type { AnyEndpoint, RouteTable } from "./router.js";
@@ -30,11 +31,11 @@ const QUERIES: Record<string, [name: string, description: string][]> = {
   ],
   "GET /audit": [
     ["since", "loggedAt strictly after this ISO time"],
-    ["before", "loggedAt strictly before this ISO time"],
+    ["before", "loggedAt strictly before this ISO time (the previous page's cursor)"],
     ["from", "sender"],
     ["to", "a recipient"],
     ["topic", "topic"],
-    ["limit", "1-200, default 50"],
+    ["limit", "1-200, default 50; a page also stops at AUDIT_PAGE_BYTES (hasMore says more remain)"],
   ],
   "DELETE /audit": [["before", "required: delete entries logged before this ISO time"]],
   "GET /channels": [["detail", "admin: true for [{topic, count, lastTs}]"]],
@@ -47,10 +48,7 @@ const ERROR_SCHEMA = {
     error: { type: "string", description: "A human sentence" },
     code: {
       type: "string",
-      enum: [
-        "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "UNKNOWN_RECIPIENT", "METHOD_NOT_ALLOWED",
-        "CONFLICT", "PAYLOAD_TOO_LARGE", "RATE_LIMITED", "INBOX_FULL", "INTERNAL_ERROR",
-      ],
+      enum: Object.keys(ERROR_STATUS),
     },
     names: { type: "array", items: { type: "string" } },
     retryAfter: { type: "integer" },

@@ -4,6 +4,7 @@
 // absent (SPEC §4).
 
 import { z } from "zod";
+import { sealedPayloadProblem } from "../protocol/audit.js";
 import { base64ByteLength } from "../protocol/base64.js";
 import type {
   AgentPatch,
@@ -131,6 +132,43 @@ function sendSchema(limits: Limits) {
     });
 }
 
+/**
+ * POST /audit (SPEC §13). `to` is what the message's `to` was: a name, up to MULTICAST_MAX
+ * distinct names, or "broadcast". A sealed payload is checked for its shape only (the relay holds
+ * no key that opens it); under AUDIT_REQUIRE_SEALED an unsealed one is refused.
+ */
+function auditSchema(limits: Limits) {
+  return z
+    .strictObject({
+      messageId: messageId,
+      direction: z.enum(["sent", "received"]),
+      from: agentName,
+      to: z.union([z.string(), z.array(z.string())], { error: 'expected a name, an array of names or "broadcast"' }),
+      topic: optional(topic),
+      correlationId: optional(shortText(256)),
+      payload: z.custom<JsonValue>((value) => value !== undefined, "is required"),
+      sealed: optional(z.boolean()),
+      ts: isoTimestamp,
+    })
+    .superRefine((body, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      const names = typeof body.to === "string" ? (nameKey(body.to) === "broadcast" ? [] : [body.to]) : body.to;
+      if (Array.isArray(body.to) && body.to.length === 0) issue("to", "expected at least one name");
+      if (names.length > limits.multicastMax) issue("to", `expected at most ${limits.multicastMax} names`);
+      const bad = names.find((name) => !NAME_PATTERN.test(name) || RESERVED_NAMES.has(nameKey(name)));
+      if (bad !== undefined) issue("to", `${JSON.stringify(bad.length > 40 ? `${bad.slice(0, 40)}…` : bad)} is not an agent name`);
+      const keys = names.map(nameKey);
+      const twice = keys.find((key, i) => keys.indexOf(key) !== i);
+      if (twice !== undefined) issue("to", `"${twice}" is listed twice (names compare case-insensitively)`);
+      if (body.sealed === true) {
+        const problem = sealedPayloadProblem(body.payload);
+        if (problem !== null) issue("payload", problem);
+      } else if (limits.auditRequireSealed) {
+        issue("payload", "this relay accepts sealed audit payloads only (AUDIT_REQUIRE_SEALED): seal it to the auditKey of GET /health and set sealed: true");
+      }
+    });
+}
+
 function registerFields(limits: Limits) {
   return {
     name: agentName,
@@ -162,16 +200,7 @@ function schemas(limits: Limits) {
       expiresInHours: optional(z.number().positive().max(24 * 366)),
     }),
     ack: z.strictObject({ ids: z.array(z.string()).min(1).max(limits.pageMax) }),
-    audit: z.strictObject({
-      messageId: messageId,
-      direction: z.enum(["sent", "received"]),
-      from: agentName,
-      to: z.union([z.string(), z.array(z.string()).min(1).max(limits.multicastMax)]),
-      topic: optional(topic),
-      correlationId: optional(shortText(256)),
-      payload: z.custom<JsonValue>((value) => value !== undefined, "is required"),
-      ts: isoTimestamp,
-    }),
+    audit: auditSchema(limits),
   };
 }
 

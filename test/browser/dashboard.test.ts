@@ -273,7 +273,8 @@ describe("dashboard (SPEC §7)", () => {
   describe("signing in", () => {
     it.each([
       { what: "a wrong admin key", key: () => "not-the-admin-key", message: /Admin key refused \(401\)/ },
-      { what: "an agent's key", key: () => alice.apiKey, message: /not the admin key \(403\)/ },
+      // An agent key is no credential for the admin routes the page signs in with: 401 (SPEC §9).
+      { what: "an agent's key", key: () => alice.apiKey, message: /Admin key refused \(401\)/ },
     ])("$what shows a clear error and keeps the login form", async ({ key, message }) => {
       await withDashboard(undefined, async ({ page }) => {
         const navigation = await page.goto(`${testRelay!.url}/dashboard`);

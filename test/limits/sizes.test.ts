@@ -142,14 +142,15 @@ describe("the order of checks around 413 (SPEC §9)", () => {
     expect(unknownKey.body.code).toBe("UNAUTHORIZED");
   });
 
-  it("answers 403, not 413, for an oversized body with the wrong role", async () => {
+  it("answers 403 (wrong role) or 401 (an agent key on an admin route), not 413, for an oversized body", async () => {
     const admin = await call("POST", "/messages", { key: ADMIN_KEY, raw: oversized });
     expect(admin.status).toBe(403);
     expect(admin.body.code).toBe("FORBIDDEN");
 
     const alice = await register("sz_role");
     const agentOnAdminRoute = await call("POST", "/agents", { key: alice.apiKey, raw: oversized });
-    expect(agentOnAdminRoute.status).toBe(403);
+    expect(agentOnAdminRoute.status).toBe(401);
+    expect(agentOnAdminRoute.body.code).toBe("UNAUTHORIZED");
   });
 });
 

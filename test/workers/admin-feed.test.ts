@@ -60,6 +60,6 @@ describe("GET /admin/stats", () => {
   it("refuses minutes that are not 1..1440 whole numbers, and agents", async () => {
     for (const bad of ["0", "-5", "x"]) expect((await call("GET", `/admin/stats?minutes=${bad}`, { key: ADMIN_KEY })).status).toBe(400);
     const agent = await register("stats");
-    expect((await call("GET", "/admin/stats", { key: agent.apiKey })).status).toBe(403);
+    expect((await call("GET", "/admin/stats", { key: agent.apiKey })).status).toBe(401);
   });
 });

@@ -146,7 +146,7 @@ describe("registration (POST /agents)", () => {
 
   it("is for the admin only", async () => {
     const agent = await register("notadmin");
-    expectError(await call("POST", "/agents", { key: agent.apiKey, json: { name: uniqueName("x") } }), 403, "FORBIDDEN");
+    expectError(await call("POST", "/agents", { key: agent.apiKey, json: { name: uniqueName("x") } }), 401, "UNAUTHORIZED");
     expectError(await call("POST", "/agents", { json: { name: uniqueName("x") } }), 401, "UNAUTHORIZED");
   });
 });
@@ -452,7 +452,7 @@ describe("removal (DELETE /agents/:name)", () => {
 
   it("is for the admin only, and answers 404 for an unknown agent", async () => {
     const agent = await register("keep");
-    expectError(await call("DELETE", `/agents/${agent.name}`, { key: agent.apiKey }), 403, "FORBIDDEN");
+    expectError(await call("DELETE", `/agents/${agent.name}`, { key: agent.apiKey }), 401, "UNAUTHORIZED");
     expect((await call("GET", "/agents/me", { key: agent.apiKey })).status).toBe(200);
     expectError(await call("DELETE", `/agents/${uniqueName("ghost")}`, { key: ADMIN_KEY }), 404, "NOT_FOUND");
   });

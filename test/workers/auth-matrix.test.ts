@@ -5,7 +5,7 @@
 // Expected outcomes follow from each endpoint's `access` and `ownRecord`:
 // - public routes never answer 401 (or 403), whatever the Authorization header says;
 // - any other route: no key, a malformed header or a key that was never issued -> 401;
-// - an agent key on an admin route -> 403;
+// - an agent key on an admin route -> 401 (it is no credential there, as in the original);
 // - the admin key on an agent's inbox route -> 403 (except GET /messages: the global feed);
 // - an agent acting on another agent's record -> 403; the admin key may act on any record;
 // - a message id that is not in the caller's inbox -> 404, whoever owns it.
@@ -240,7 +240,7 @@ function expectedStatus(endpoint: Endpoint, fixture: Fixture | undefined, caller
   if (caller === "anonymous") return 401;
   switch (endpoint.access) {
     case "admin":
-      return caller === "admin" ? ok : 403;
+      return caller === "admin" ? ok : 401;
     case "agent":
       if (caller === "admin") return 403;
       return caller === "owner" ? ok : (fixture?.asOther?.status ?? ok);

@@ -430,7 +430,7 @@ const REGISTRATION: HostileCase[] = [
   { name: "an owner as an object", request: adminRegisters(() => ({ name: fresh("ownerobj"), owner: { name: "x" } })), code: "BAD_REQUEST", mentions: "owner", absent: () => [fresh("ownerobj")] },
   { name: "a bare array body", request: adminRegisters(() => [{ name: fresh("array") }]), code: "BAD_REQUEST", absent: () => [fresh("array")] },
   { name: "a text/plain body", request: () => call("POST", "/agents", { key: ADMIN_KEY, raw: fresh("plain"), headers: { "Content-Type": "text/plain" } }), code: "BAD_REQUEST", absent: () => [fresh("plain")] },
-  { name: "an agent's key", request: (w) => call("POST", "/agents", { key: w.alice.apiKey, json: { name: fresh("byagent") } }), code: "FORBIDDEN", absent: () => [fresh("byagent")] },
+  { name: "an agent's key", request: (w) => call("POST", "/agents", { key: w.alice.apiKey, json: { name: fresh("byagent") } }), code: "UNAUTHORIZED", absent: () => [fresh("byagent")] },
   { name: "no key", request: () => call("POST", "/agents", { json: { name: fresh("nokey") } }), code: "UNAUTHORIZED", absent: () => [fresh("nokey")] },
   { name: "self-registration with the reserved name admin", request: selfRegisters((w) => ({ invite: w.invite, name: "admin" })), code: "BAD_REQUEST", mentions: "name", absent: () => ["admin"], watch: ["invites"] },
   { name: "self-registration with the reserved name me", request: selfRegisters((w) => ({ invite: w.invite, name: "Me" })), code: "BAD_REQUEST", mentions: "name", absent: () => ["me"], watch: ["invites"] },
@@ -498,6 +498,12 @@ const AUDIT: HostileCase[] = [
   { name: "to as an empty array", request: aliceAudits((w) => auditEntry(w, { to: [] })), code: "BAD_REQUEST", mentions: "to" },
   { name: "to with 101 names", request: aliceAudits((w) => auditEntry(w, { to: tooManyNames(w) })), code: "BAD_REQUEST", mentions: "to" },
   { name: "to as a number", request: aliceAudits((w) => auditEntry(w, { to: 5 })), code: "BAD_REQUEST", mentions: "to" },
+  { name: "to as markup, not a name", request: aliceAudits((w) => auditEntry(w, { to: "<img src=x>" })), code: "BAD_REQUEST", mentions: "to" },
+  { name: "to listing a name twice", request: aliceAudits((w) => auditEntry(w, { to: [w.bob.name, w.bob.name.toUpperCase()] })), code: "BAD_REQUEST", mentions: "to" },
+  { name: "a sealed payload that is an object", request: aliceAudits((w) => auditEntry(w, { sealed: true, payload: { text: "x" } })), code: "BAD_REQUEST", mentions: "payload" },
+  { name: "a sealed payload that is not base64", request: aliceAudits((w) => auditEntry(w, { sealed: true, payload: "%%% not base64 %%%" })), code: "BAD_REQUEST", mentions: "payload" },
+  { name: "a sealed payload too short to hold key, nonce and box", request: aliceAudits((w) => auditEntry(w, { sealed: true, payload: btoa("x".repeat(72)) })), code: "BAD_REQUEST", mentions: "payload" },
+  { name: "sealed as a string", request: aliceAudits((w) => auditEntry(w, { sealed: "true" })), code: "BAD_REQUEST", mentions: "sealed" },
   { name: "ts not a timestamp", request: aliceAudits((w) => auditEntry(w, { ts: "now" })), code: "BAD_REQUEST", mentions: "ts" },
   { name: "topic with an emoji", request: aliceAudits((w) => auditEntry(w, { topic: "sync🙂" })), code: "BAD_REQUEST", mentions: "topic" },
   { name: "no payload", request: aliceAudits((w) => ({ ...auditEntry(w), payload: undefined })), code: "BAD_REQUEST", mentions: "payload" },
@@ -518,11 +524,11 @@ const AUDIT: HostileCase[] = [
   { name: "GET with since=garbage", request: admin("GET", "/audit?since=garbage"), code: "BAD_REQUEST", mentions: "since" },
   { name: "GET with from of one character", request: admin("GET", "/audit?from=a"), code: "BAD_REQUEST", mentions: "from" },
   { name: "GET with to containing a space", request: admin("GET", "/audit?to=a%20b"), code: "BAD_REQUEST", mentions: "to" },
-  { name: "GET with an agent's key", request: asBob("GET", "/audit"), code: "FORBIDDEN" },
+  { name: "GET with an agent's key", request: asBob("GET", "/audit"), code: "UNAUTHORIZED" },
   { name: "DELETE without before", request: admin("DELETE", "/audit"), code: "BAD_REQUEST", mentions: "before" },
   { name: "DELETE with before=garbage", request: admin("DELETE", "/audit?before=garbage"), code: "BAD_REQUEST", mentions: "before" },
   { name: "DELETE with before=1e99", request: admin("DELETE", "/audit?before=1e99"), code: "BAD_REQUEST", mentions: "before" },
-  { name: "DELETE with an agent's key", request: asBob("DELETE", `/audit?before=${encodeURIComponent("2999-01-01T00:00:00.000Z")}`), code: "FORBIDDEN" },
+  { name: "DELETE with an agent's key", request: asBob("DELETE", `/audit?before=${encodeURIComponent("2999-01-01T00:00:00.000Z")}`), code: "UNAUTHORIZED" },
   { name: "DELETE with no key", request: () => call("DELETE", `/audit?before=${encodeURIComponent("2999-01-01T00:00:00.000Z")}`), code: "UNAUTHORIZED" },
 ];
 
@@ -539,7 +545,7 @@ const INVITES: HostileCase[] = [
   { name: "a label of 129 characters", request: adminInvites({ label: `${MARK}${"l".repeat(129)}` }), code: "BAD_REQUEST", mentions: "label" },
   { name: "a label as a number", request: adminInvites({ label: 5 }), code: "BAD_REQUEST", mentions: "label" },
   { name: "an unknown field", request: adminInvites({ label: `${MARK}-9`, code: "chosen-code" }), code: "BAD_REQUEST", mentions: "code" },
-  { name: "an agent's key", request: (w) => call("POST", "/invites", { key: w.alice.apiKey, json: { label: `${MARK}-10` } }), code: "FORBIDDEN" },
+  { name: "an agent's key", request: (w) => call("POST", "/invites", { key: w.alice.apiKey, json: { label: `${MARK}-10` } }), code: "UNAUTHORIZED" },
   { name: "a text/plain body", request: () => call("POST", "/invites", { key: ADMIN_KEY, raw: `label=${MARK}-11`, headers: { "Content-Type": "text/plain" } }), code: "BAD_REQUEST" },
   { name: "DELETE of a path-like code", request: admin("DELETE", "/invites/..%2F..%2Fagents"), code: "NOT_FOUND" },
 ];
@@ -625,7 +631,7 @@ async function read(view: View, w: World): Promise<unknown> {
     const reply = await call("GET", "/audit?limit=200", { key: ADMIN_KEY });
     expect(reply.status).toBe(200);
     const mine = new Set([w.alice, w.bob, w.carol].map((a) => a.name.toLowerCase()));
-    return (reply.body as { loggedBy: string }[]).filter((entry) => mine.has(entry.loggedBy.toLowerCase()));
+    return (reply.body as { entries: { loggedBy: string }[] }).entries.filter((entry) => mine.has(entry.loggedBy.toLowerCase()));
   }
   const reply = await call("GET", "/invites", { key: ADMIN_KEY });
   expect(reply.status).toBe(200);

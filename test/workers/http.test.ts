@@ -104,8 +104,8 @@ describe("every response carries Cache-Control: no-store, an X-Request-Id and th
     { what: "a missing key", status: 401, code: "UNAUTHORIZED", make: () => call("GET", "/agents") },
     {
       what: "an agent on an admin route",
-      status: 403,
-      code: "FORBIDDEN",
+      status: 401,
+      code: "UNAUTHORIZED",
       async make() {
         const a = await register("hdra");
         return call("GET", "/invites", { key: a.apiKey });

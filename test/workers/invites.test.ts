@@ -96,9 +96,9 @@ describe("managing invites (POST, GET, DELETE /invites)", () => {
   it("is for the admin only", async () => {
     const agent = await register("invitee");
     const invite = await createInvite();
-    expectError(await call("POST", "/invites", { key: agent.apiKey, json: {} }), 403, "FORBIDDEN");
-    expectError(await call("GET", "/invites", { key: agent.apiKey }), 403, "FORBIDDEN");
-    expectError(await call("DELETE", `/invites/${invite.code}`, { key: agent.apiKey }), 403, "FORBIDDEN");
+    expectError(await call("POST", "/invites", { key: agent.apiKey, json: {} }), 401, "UNAUTHORIZED");
+    expectError(await call("GET", "/invites", { key: agent.apiKey }), 401, "UNAUTHORIZED");
+    expectError(await call("DELETE", `/invites/${invite.code}`, { key: agent.apiKey }), 401, "UNAUTHORIZED");
     expectError(await call("GET", "/invites"), 401, "UNAUTHORIZED");
     expect(await inviteNamed(invite.code)).toBeDefined();
   });

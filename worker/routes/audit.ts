@@ -1,9 +1,10 @@
-// The audit log (SPEC §4.5): agents post entries about their own messages; the admin reads and
-// clears them. The relay keeps the payload's SHA-256, never the payload.
+// The audit log (SPEC §13): agents post entries about their own messages, with the payload as
+// they choose to disclose it (plaintext, or sealed to the operator's key); the admin reads and
+// clears them. Rate, quota and order are the Audit object's (durable-objects/audit.ts).
 
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
-import { failures, RelayError } from "../../protocol/errors.js";
+import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import type { AuditQuery } from "../../durable-objects/audit.js";
 import { auditStub } from "../../durable-objects/stubs.js";
@@ -12,10 +13,15 @@ import { limitParam, nameParam, timeParam, topicParam } from "../query.js";
 import { endpoint, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 
+/** Entries are stored as JSON text and answered as they are. */
+function jsonText(text: string, status = 200): Response {
+  return new Response(text, { status, headers: { "Content-Type": "application/json; charset=utf-8" } });
+}
+
 export const auditRoutes: RouteTable = {
   "/audit": {
     POST: endpoint({
-      summary: "Log an audit entry about a message the caller sent or received",
+      summary: "Log an audit entry about a message the caller sent or received (payload kept as posted, or sealed)",
       access: "agent",
       body: bodies.audit,
       async handle(c) {
@@ -28,23 +34,28 @@ export const auditRoutes: RouteTable = {
         if (entry.direction === "received" && !recipients.includes(me) && !recipients.includes("broadcast")) {
           throw new RelayError(failures.auditNotRecipient);
         }
-        const payload = typeof entry.payload === "string" ? entry.payload : canonicalJson(entry.payload);
-        const stored = await auditStub(c.env).append({
-          messageId: entry.messageId,
-          direction: entry.direction,
-          from: entry.from,
-          to: entry.to,
-          topic: entry.topic ?? null,
-          correlationId: entry.correlationId ?? null,
-          payloadSha256: await sha256Hex(payload),
-          ts: entry.ts,
-          loggedBy: caller.name,
-        });
-        return json(stored, 201);
+        const hashed = typeof entry.payload === "string" ? entry.payload : canonicalJson(entry.payload);
+        const stored = await auditStub(c.env).append(
+          {
+            messageId: entry.messageId,
+            direction: entry.direction,
+            from: entry.from,
+            to: entry.to,
+            topic: entry.topic ?? null,
+            correlationId: entry.correlationId ?? null,
+            payload: entry.payload,
+            payloadSha256: await sha256Hex(hashed),
+            sealed: entry.sealed === true,
+            ts: entry.ts,
+            loggedBy: caller.name,
+          },
+          me,
+        );
+        return jsonText(unwrap(stored), 201);
       },
     }),
     GET: endpoint({
-      summary: "Read audit entries, newest first (since, before, from, to, topic, limit <= 200)",
+      summary: "Read audit entries, newest first: {entries, cursor, hasMore} (since, before, from, to, topic, limit <= 200)",
       access: "admin",
       async handle(c) {
         const params = c.url.searchParams;
@@ -59,11 +70,12 @@ export const auditRoutes: RouteTable = {
         if (from !== undefined) query.from = from;
         if (to !== undefined) query.to = to;
         if (topic !== undefined) query.topic = topic;
-        return json(await auditStub(c.env).query(query));
+        const page = await auditStub(c.env).query(query);
+        return jsonText(`{"entries":[${page.entries.join(",")}],"cursor":${JSON.stringify(page.cursor)},"hasMore":${page.hasMore}}`);
       },
     }),
     DELETE: endpoint({
-      summary: "Delete audit entries logged before `before` (required)",
+      summary: "Delete audit entries logged before `before` (required): {deleted}",
       access: "admin",
       async handle(c) {
         const before = timeParam(c.url.searchParams, "before");

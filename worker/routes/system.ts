@@ -16,13 +16,15 @@ let agentCount: { value: number; until: number } | null = null;
 export const systemRoutes: RouteTable = {
   "/health": {
     GET: endpoint({
-      summary: "Liveness, agent count and version",
+      summary: "Liveness, agent count and version (and auditKey, when audit entries are sealed)",
       access: "public",
       async handle(c) {
         if (agentCount === null || agentCount.until < Date.now()) {
           agentCount = { value: await directoryStub(c.env).count(), until: Date.now() + 5_000 };
         }
-        return json({ status: "ok", ts: new Date().toISOString(), agents: agentCount.value, version: VERSION });
+        // auditKey: the operator's key that audit payloads are sealed to (SPEC §13), when set.
+        const audit = c.limits.auditPublicKey === null ? {} : { auditKey: c.limits.auditPublicKey };
+        return json({ status: "ok", ts: new Date().toISOString(), agents: agentCount.value, version: VERSION, ...audit });
       },
     }),
   },

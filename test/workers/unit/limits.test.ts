@@ -21,6 +21,8 @@ const SPEC_TABLE: [keyof Limits, number | boolean, string][] = [
   ["webhookRetryHorizonS", 86400, "WEBHOOK_RETRY_HORIZON_S"],
   ["onlineThresholdS", 300, "ONLINE_THRESHOLD_S"],
   ["presencePushS", 60, "PRESENCE_PUSH_S"],
+  ["auditPerMin", 60, "AUDIT_PER_MIN"],
+  ["auditMaxEntries", 100_000, "AUDIT_MAX_ENTRIES"],
   ["allowPrivateWebhooks", false, "ALLOW_PRIVATE_WEBHOOKS"],
 ];
 
@@ -97,6 +99,14 @@ describe("readLimits overrides", () => {
     expect(readLimits({ ALLOW_PRIVATE_WEBHOOKS: raw }).allowPrivateWebhooks).toBe(value);
   });
 
+  it("reads AUDIT_PUBLIC_KEY and AUDIT_REQUIRE_SEALED (SPEC §13); both are passed on by npm start", () => {
+    const key = btoa(String.fromCharCode(...new Uint8Array(32).fill(9)));
+    expect(readLimits({})).toMatchObject({ auditPublicKey: null, auditRequireSealed: false, auditPageBytes: 1024 * 1024, auditWindowS: 60 });
+    expect(readLimits({ AUDIT_PUBLIC_KEY: ` ${key} ` })).toMatchObject({ auditPublicKey: key, auditRequireSealed: false });
+    expect(readLimits({ AUDIT_PUBLIC_KEY: key, AUDIT_REQUIRE_SEALED: "true" })).toMatchObject({ auditPublicKey: key, auditRequireSealed: true });
+    expect(LIMIT_VARIABLES).toEqual(expect.arrayContaining(["AUDIT_PUBLIC_KEY", "AUDIT_REQUIRE_SEALED", "AUDIT_PAGE_BYTES", "AUDIT_WINDOW_S"]));
+  });
+
   it("reads CORS_ORIGIN", () => {
     expect(readLimits({ CORS_ORIGIN: "https://app.example.com" }).corsOrigin).toBe("https://app.example.com");
     expect(readLimits({ CORS_ORIGIN: "" }).corsOrigin).toBe("*");
@@ -128,6 +138,15 @@ describe("readLimits with bad values", () => {
 
   it.each(["yes", "TRUE ", "on", "2", ""])("keeps ALLOW_PRIVATE_WEBHOOKS at false for %j", (raw) => {
     expect(readLimits({ ALLOW_PRIVATE_WEBHOOKS: raw }).allowPrivateWebhooks).toBe(false);
+  });
+
+  it("ignores an AUDIT_PUBLIC_KEY that is not 32 bytes of base64, refusing unsealed entries rather than accepting plaintext, and never logs it", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const bad = ["not base64!", btoa("too short"), btoa("x".repeat(33))];
+    for (const raw of bad) expect(readLimits({ AUDIT_PUBLIC_KEY: raw }), raw).toMatchObject({ auditPublicKey: null, auditRequireSealed: true });
+    const lines = warn.mock.calls.map((args) => args.map(String).join(" "));
+    expect(lines.some((line) => line.includes("AUDIT_PUBLIC_KEY"))).toBe(true);
+    for (const raw of bad) for (const line of lines) expect(line).not.toContain(raw);
   });
 
   it("falls back to * for a CORS_ORIGIN that is not a string", () => {
