@@ -451,6 +451,7 @@ export class InboxObject extends DurableObject<Env> {
       bytes: message.json.length,
     };
     if (!envelope.encrypted) item.preview = preview(envelope.payload);
+    if (typeof envelope.to === "string" && nameKey(envelope.to) === "broadcast") item.broadcast = true;
     this.feed.add(item, message.ts);
     await this.scheduleFeedFlush();
   }

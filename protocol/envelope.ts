@@ -120,6 +120,8 @@ export interface FeedItem {
   encrypted: boolean;
   bytes: number;
   preview?: string;
+  /** This copy came from a broadcast (`to` is still the one recipient it was stored for). */
+  broadcast?: true;
 }
 
 export interface Invite {
