@@ -5,9 +5,10 @@
 //
 // What differs from a newcomer's terminal, and nothing else: HOME is a temporary directory (the
 // CLI's key files go to $HOME/.config/clawtalk), CLAWTALK_URL names the test relay (both blocks
-// read it), and the text `.state/admin-key` is replaced by the path of a file holding the test
-// relay's admin key, so a developer's own .state/ is never read. The blocks run in the repository
-// root, where `npx clawtalk` is the workspace's CLI.
+// read it), npm's update check is off (it would ask the registry), and the text `.state/admin-key`
+// is replaced by the path of a file holding the test relay's admin key, so a developer's own
+// .state/ is never read. The blocks run in the repository root, where `npx clawtalk` is the
+// workspace's CLI.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
