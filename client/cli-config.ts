@@ -118,9 +118,12 @@ export function keyFilePath(args: Args, options: { registerName?: string; soleAg
   return agents.length === 1 ? { path: agentKeyFile(agents[0]!), explicit: false, inAgentDir: true } : undefined;
 }
 
-/** The key file in use, if any: a named one must exist; the sole one of the per-user directory is used when there. */
-export function loadKeyFile(args: Args): LoadedKeyFile | undefined {
-  const choice = keyFilePath(args, { soleAgent: true });
+/**
+ * The key file in use, if any: a named one must exist; else, with `soleAgent`, the only one of
+ * the per-user directory when there is one.
+ */
+export function loadKeyFile(args: Args, options: { soleAgent: boolean }): LoadedKeyFile | undefined {
+  const choice = keyFilePath(args, options);
   if (choice === undefined) return undefined;
   if (!existsSync(choice.path)) {
     if (!choice.explicit) return undefined;
@@ -193,8 +196,10 @@ export interface AgentSession {
 
 /** A client acting as the agent: API key from --api-key, CLAWTALK_API_KEY or the key file. */
 export function agentSession(args: Args, options: { waitSeconds?: number } = {}): AgentSession {
-  const keyFile = loadKeyFile(args);
   const given = args.string("api-key") ?? env("CLAWTALK_API_KEY");
+  // An API key given without a key file may be any agent's: the directory's only key file is
+  // then not assumed to be that agent's.
+  const keyFile = loadKeyFile(args, { soleAgent: given === undefined });
   const apiKey = given ?? keyFile?.data.apiKey;
   if (apiKey === undefined) {
     // Older versions read ./clawtalk-key.json by default; say so rather than leave its owner puzzled.

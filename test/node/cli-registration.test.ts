@@ -151,6 +151,15 @@ describe("key files in the per-user directory", () => {
     expect((await whoami(user, [], { CLAWTALK_AGENT: first })).name).toBe(first);
   });
 
+  test("an API key given in CLAWTALK_API_KEY is used as is: the directory's key files are not consulted", async () => {
+    const user = newUser();
+    await ok(user, ["register", agentName("first")], asAdmin);
+    await ok(user, ["register", agentName("second")], asAdmin);
+    const other = agentName("keyless");
+    const registration = JSON.parse((await ok(user, ["register", other, "--no-keys", "--json"], asAdmin)).stdout) as { apiKey: string };
+    expect(await whoami(user, [], { CLAWTALK_API_KEY: registration.apiKey })).toMatchObject({ name: other, publicKey: null });
+  });
+
   test("--key-file F is the path F (relative to the current directory), as before", async () => {
     const user = newUser();
     const name = agentName("explicit");
