@@ -4,17 +4,21 @@
 // which never leaves this machine.
 
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { decodeBase64 } from "../protocol/base64.js";
 import { openAuditEntry, type AuditQuery, type OpenedAuditEntry } from "./audit.js";
+import { agentFilesDir, ensureAgentFilesDir } from "./agent-files.js";
 import { generateAuditKeys } from "./crypto.js";
 import { adminClient, env, UsageError, warn, writeSecretJson, type Args } from "./cli-config.js";
 import { payloadText, printFields, printJson, printTable, truncate } from "./cli-output.js";
 
-export const DEFAULT_AUDIT_KEY_FILE = "clawtalk-audit-key.json";
+/** The operator's audit key pair, by default beside the agents' key files, never in the working tree. */
+export const defaultAuditKeyFile = (): string => join(agentFilesDir(), "audit-key.json");
 
 /** `keygen --audit`: the operator's X25519 key pair, into a file readable by its owner only. */
 export async function auditKeygenCommand(args: Args): Promise<number> {
-  const path = args.string("out") ?? DEFAULT_AUDIT_KEY_FILE;
+  const path = args.string("out") ?? defaultAuditKeyFile();
+  if (args.string("out") === undefined) ensureAgentFilesDir();
   if (existsSync(path) && !args.flag("force")) throw new UsageError(`${path} exists; pass --force to replace it (entries sealed to its key can then no longer be read)`);
   const keys = generateAuditKeys();
   writeSecretJson(path, keys, { exclusive: !args.flag("force") });
@@ -26,7 +30,7 @@ export async function auditKeygenCommand(args: Args): Promise<number> {
 
 /** The secret key of --secret-key-file (or CLAWTALK_AUDIT_KEY_FILE), as `keygen --audit` wrote it. */
 function auditSecretKey(args: Args): string | undefined {
-  const path = args.string("secret-key-file") ?? env("CLAWTALK_AUDIT_KEY_FILE");
+  const path = args.string("secret-key-file") ?? env("CLAWTALK_AUDIT_KEY_FILE") ?? (existsSync(defaultAuditKeyFile()) ? defaultAuditKeyFile() : undefined);
   if (path === undefined) return undefined;
   let parsed: unknown;
   try {

@@ -1,73 +1,13 @@
-// One function per CLI command (except `watch`, in cli-watch.ts). Each returns its exit code;
-// failures are thrown and turned into one line and an exit code by cli.ts.
+// One function per CLI command (except `watch`, in cli-watch.ts, and keygen, register and update,
+// in cli-registration.ts). Each returns its exit code; failures are thrown and turned into one
+// line and an exit code by cli.ts.
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { nameKey } from "../protocol/names.js";
-import { MESSAGE_TYPES, type JsonValue, type MessageType, type Registration, type SendResponse } from "../protocol/envelope.js";
-import type { SendOptions } from "./client.js";
-import { generateKeys } from "./crypto.js";
-import {
-  adminClient,
-  agentSession,
-  describeFailure,
-  keyFilePath,
-  loadKeyFile,
-  relayUrl,
-  UsageError,
-  warn,
-  writeKeyFile,
-  type Args,
-} from "./cli-config.js";
-import { auditKeygenCommand } from "./cli-audit.js";
-import { printAgents, printDeliveries, printFields, printInbox, printJson, printLines } from "./cli-output.js";
-
-export async function keygenCommand(args: Args): Promise<number> {
-  if (args.flag("audit")) return auditKeygenCommand(args);
-  const path = args.string("out") ?? keyFilePath(args).path;
-  if (existsSync(path) && !args.flag("force")) throw new UsageError(`${path} exists; pass --force to replace it (its keys and API key are lost)`);
-  const keys = generateKeys();
-  writeKeyFile(path, keys, { exclusive: !args.flag("force") });
-  warn(`wrote ${path} (mode 0600): keep it secret`);
-  if (args.flag("json")) printJson({ file: path, publicKey: keys.publicKey, signingKey: keys.signingKey });
-  else printFields({ publicKey: keys.publicKey, signingKey: keys.signingKey });
-  return 0;
-}
-
-export async function registerCommand(args: Args): Promise<number> {
-  const name = onePositional(args, "NAME");
-  // `register NAME --key-file F` with no F yet makes the keys first: one command from nothing to an agent.
-  const wanted = keyFilePath(args);
-  if (wanted.explicit && !existsSync(wanted.path)) {
-    writeKeyFile(wanted.path, generateKeys(), { exclusive: true });
-    warn(`generated new keys in ${wanted.path}`);
-  }
-  const keyFile = loadKeyFile(args);
-  // An API key is shown once: never overwrite the one of another agent.
-  if (keyFile?.data.apiKey && keyFile.data.name && nameKey(keyFile.data.name) !== nameKey(name)) {
-    throw new UsageError(`key file ${keyFile.path} already belongs to ${keyFile.data.name}; make a new one with: clawtalk keygen --out FILE`);
-  }
-  const url = relayUrl(args, keyFile);
-  const owner = args.string("owner");
-  const webhookUrl = args.string("webhook-url");
-  const capabilities = args.list("capabilities");
-  const body = {
-    name,
-    ...(owner === undefined ? {} : { owner }),
-    ...(webhookUrl === undefined ? {} : { webhookUrl }),
-    ...(capabilities === undefined ? {} : { capabilities }),
-    ...(keyFile ? { publicKey: keyFile.data.publicKey, signingKey: keyFile.data.signingKey } : {}),
-  };
-  const registration = await adminClient(args, keyFile).request<Registration>("POST", "/agents", body);
-  if (keyFile) {
-    writeKeyFile(keyFile.path, { ...keyFile.data, name: registration.name, apiKey: registration.apiKey, url });
-    warn(`saved the name, API key and relay URL to ${keyFile.path}`);
-  } else {
-    warn("no key file: this agent has no keys (plaintext only); keep the API key, it is shown once");
-  }
-  if (args.flag("json")) printJson(registration);
-  else printFields({ name: registration.name, apiKey: registration.apiKey, webhookSecret: registration.webhookSecret });
-  return 0;
-}
+import { MESSAGE_TYPES, type JsonValue, type MessageType, type SendResponse } from "../protocol/envelope.js";
+import { ClawTalkError, type SendOptions } from "./client.js";
+import { agentSession, describeFailure, UsageError, warn, writeKeyFile, type Args } from "./cli-config.js";
+import { printAgents, printDeliveries, printFields, printInbox, printJson, printLines, printRecord } from "./cli-output.js";
 
 export async function sendCommand(args: Args): Promise<number> {
   const recipients = args.list("to") ?? [];
@@ -173,19 +113,7 @@ export async function whoamiCommand(args: Args): Promise<number> {
     printJson(me);
     return 0;
   }
-  printFields({
-    name: me.name,
-    owner: me.owner,
-    capabilities: me.capabilities.join(", ") || "-",
-    publicKey: me.publicKey,
-    signingKey: me.signingKey,
-    webhookUrl: me.webhookUrl,
-    webhookDisabled: me.webhookDisabled ?? undefined,
-    deleteOnDelivery: me.deleteOnDelivery,
-    online: me.online,
-    lastSeen: me.lastSeen,
-    createdAt: me.createdAt,
-  });
+  printRecord(me);
   return 0;
 }
 
@@ -216,7 +144,16 @@ export async function deliveriesCommand(args: Args): Promise<number> {
 }
 
 export async function webhookTestCommand(args: Args): Promise<number> {
-  const outcome = await agentSession(args).client.testWebhook();
+  let outcome;
+  try {
+    outcome = await agentSession(args).client.testWebhook();
+  } catch (error) {
+    // The relay's sentence names the HTTP route; from the CLI the way is `clawtalk update`.
+    if (error instanceof ClawTalkError && error.code === "NOT_FOUND") {
+      throw new ClawTalkError(error.status, error.code, "This agent has no webhook URL; set one with: clawtalk update --webhook-url URL", error.body);
+    }
+    throw error;
+  }
   if (args.flag("json")) printJson(outcome);
   else printFields({ ok: outcome.ok, status: outcome.status, latency: `${outcome.latencyMs} ms`, webhookId: outcome.webhookId, error: outcome.error ?? undefined });
   if (!outcome.ok) {
@@ -224,11 +161,6 @@ export async function webhookTestCommand(args: Args): Promise<number> {
     return 2;
   }
   return 0;
-}
-
-function onePositional(args: Args, what: string): string {
-  if (args.positionals.length !== 1) throw new UsageError(`give exactly one ${what}`);
-  return args.positionals[0]!;
 }
 
 function definedOnly<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

@@ -2,11 +2,13 @@
 // defaults), the key file, the SDK client, and turning any failure into one line and an exit code.
 
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { agentFilesDir, agentKeyFile, agentsWithKeyFiles, checkAgentFileName } from "./agent-files.js";
 import { ClawTalkClient, ClawTalkError } from "./client.js";
 import type { AgentKeys } from "./crypto.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
-export const DEFAULT_KEY_FILE = "clawtalk-key.json";
+/** Where older versions put the key file by default; only named in a hint now. */
+const OLD_DEFAULT_KEY_FILE = "clawtalk-key.json";
 /** Every request gets this long beyond its long-poll wait before it counts as a network failure. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -78,19 +80,61 @@ export interface LoadedKeyFile {
   data: KeyFile;
 }
 
-/** Where the key file is: --key-file, CLAWTALK_KEY_FILE, or ./clawtalk-key.json. */
-export function keyFilePath(args: Args): { path: string; explicit: boolean } {
-  const given = args.string("key-file") ?? env("CLAWTALK_KEY_FILE");
-  return given === undefined ? { path: DEFAULT_KEY_FILE, explicit: false } : { path: given, explicit: true };
+/** The key file a command uses, and whether the user named it (then it must exist, except for register). */
+export interface KeyFileChoice {
+  path: string;
+  explicit: boolean;
+  /** In the per-user directory (agent-files.ts), which is created on first use. */
+  inAgentDir: boolean;
 }
 
-/** The key file in use, if any: a named one must exist; the default one is used when it exists. */
-export function loadKeyFile(args: Args): LoadedKeyFile | undefined {
-  const { path, explicit } = keyFilePath(args);
-  if (!existsSync(path)) {
-    if (explicit) throw new UsageError(`key file ${path} does not exist (create one with: clawtalk keygen --out ${path})`);
-    return undefined;
+/**
+ * Which key file: --key-file, --agent NAME (NAME.json in the per-user directory),
+ * CLAWTALK_KEY_FILE, then for `register NAME` that NAME, else CLAWTALK_AGENT, else the only key
+ * file in the per-user directory (`soleAgent`). Undefined when none applies.
+ */
+export function keyFilePath(args: Args, options: { registerName?: string; soleAgent?: boolean } = {}): KeyFileChoice | undefined {
+  const file = args.string("key-file");
+  const agent = args.string("agent");
+  if (file !== undefined && agent !== undefined) throw new UsageError("give --key-file or --agent, not both");
+  const inDir = (name: string, what: string): KeyFileChoice => {
+    try {
+      checkAgentFileName(name, what);
+    } catch (error) {
+      throw new UsageError(messageOf(error));
+    }
+    return { path: agentKeyFile(name), explicit: true, inAgentDir: true };
+  };
+  if (file !== undefined) return { path: file, explicit: true, inAgentDir: false };
+  if (agent !== undefined) return inDir(agent, "--agent");
+  const envFile = env("CLAWTALK_KEY_FILE");
+  if (envFile !== undefined) return { path: envFile, explicit: true, inAgentDir: false };
+  if (options.registerName !== undefined) return inDir(options.registerName, "NAME");
+  const envAgent = env("CLAWTALK_AGENT");
+  if (envAgent !== undefined) return inDir(envAgent, "CLAWTALK_AGENT");
+  if (!options.soleAgent) return undefined;
+  const agents = agentsWithKeyFiles();
+  if (agents.length > 1) throw new UsageError(`${agentFilesDir()} holds several agents (${agents.join(", ")}): pass --agent NAME`);
+  return agents.length === 1 ? { path: agentKeyFile(agents[0]!), explicit: false, inAgentDir: true } : undefined;
+}
+
+/**
+ * The key file in use, if any: a named one must exist; else, with `soleAgent`, the only one of
+ * the per-user directory when there is one.
+ */
+export function loadKeyFile(args: Args, options: { soleAgent: boolean }): LoadedKeyFile | undefined {
+  const choice = keyFilePath(args, options);
+  if (choice === undefined) return undefined;
+  if (!existsSync(choice.path)) {
+    if (!choice.explicit) return undefined;
+    const hint = choice.inAgentDir ? `register the agent (clawtalk register NAME) or make keys with: clawtalk keygen --out ${choice.path}` : `create one with: clawtalk keygen --out ${choice.path}`;
+    throw new UsageError(`key file ${choice.path} does not exist (${hint})`);
   }
+  return readKeyFile(choice.path);
+}
+
+/** Reads and checks a key file. */
+export function readKeyFile(path: string): LoadedKeyFile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
@@ -157,11 +201,15 @@ export interface AgentSession {
 
 /** A client acting as the agent: API key from --api-key, CLAWTALK_API_KEY or the key file. */
 export function agentSession(args: Args, options: { waitSeconds?: number } = {}): AgentSession {
-  const keyFile = loadKeyFile(args);
   const given = args.string("api-key") ?? env("CLAWTALK_API_KEY");
+  // An API key given without a key file may be any agent's: the directory's only key file is
+  // then not assumed to be that agent's.
+  const keyFile = loadKeyFile(args, { soleAgent: given === undefined });
   const apiKey = given ?? keyFile?.data.apiKey;
   if (apiKey === undefined) {
-    throw new UsageError("no API key: set CLAWTALK_API_KEY, pass --api-key, or register with a key file (clawtalk register NAME)");
+    // Older versions read ./clawtalk-key.json by default; say so rather than leave its owner puzzled.
+    const old = existsSync(OLD_DEFAULT_KEY_FILE) ? ` (./${OLD_DEFAULT_KEY_FILE} is no longer read by default: pass --key-file ${OLD_DEFAULT_KEY_FILE})` : "";
+    throw new UsageError(`no API key: pass --agent NAME, set CLAWTALK_API_KEY or pass --api-key, or register first (clawtalk register NAME)${old}`);
   }
   const apiKeyFromFile = given === undefined;
   const client = new ClawTalkClient({
@@ -177,9 +225,14 @@ export function agentSession(args: Args, options: { waitSeconds?: number } = {})
 
 /** A client holding the admin key (--admin-key or CLAWTALK_ADMIN_KEY), for `register` and `audit`. */
 export function adminClient(args: Args, keyFile?: LoadedKeyFile): ClawTalkClient {
-  const adminKey = args.string("admin-key") ?? env("CLAWTALK_ADMIN_KEY");
-  if (adminKey === undefined) throw new UsageError("no admin key: set CLAWTALK_ADMIN_KEY or pass --admin-key");
-  return new ClawTalkClient({ baseUrl: relayUrl(args, keyFile), apiKey: adminKey, fetch: fetchWithTimeout() });
+  return new ClawTalkClient({ baseUrl: relayUrl(args, keyFile), apiKey: adminKey(args), fetch: fetchWithTimeout() });
+}
+
+/** --admin-key or CLAWTALK_ADMIN_KEY; a usage error without. */
+export function adminKey(args: Args): string {
+  const key = args.string("admin-key") ?? env("CLAWTALK_ADMIN_KEY");
+  if (key === undefined) throw new UsageError("no admin key: set CLAWTALK_ADMIN_KEY or pass --admin-key");
+  return key;
 }
 
 // ---- Failures ----

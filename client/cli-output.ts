@@ -1,7 +1,7 @@
 // What the CLI prints on stdout: JSON for machines, aligned tables and `key: value` lines for people.
 
 import type { ReceivedMessage } from "./client.js";
-import type { AgentPublic, JsonValue, WebhookAttempt } from "../protocol/envelope.js";
+import type { AgentPrivate, AgentPublic, JsonValue, WebhookAttempt } from "../protocol/envelope.js";
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -73,6 +73,23 @@ export function printInbox(messages: ReceivedMessage[]): void {
   const room = process.stdout.isTTY ? Math.max(20, process.stdout.columns - used) : 80;
   for (const row of rows) row[row.length - 1] = truncate(row[row.length - 1]!, room);
   printTable(["id", "ts", "from", "topic", "type", "", "text"], rows);
+}
+
+/** An agent's own record (whoami, update). */
+export function printRecord(me: AgentPrivate): void {
+  printFields({
+    name: me.name,
+    owner: me.owner,
+    capabilities: me.capabilities.join(", ") || "-",
+    publicKey: me.publicKey,
+    signingKey: me.signingKey,
+    webhookUrl: me.webhookUrl,
+    webhookDisabled: me.webhookDisabled ?? undefined,
+    deleteOnDelivery: me.deleteOnDelivery,
+    online: me.online,
+    lastSeen: me.lastSeen,
+    createdAt: me.createdAt,
+  });
 }
 
 export function printAgents(agents: AgentPublic[]): void {

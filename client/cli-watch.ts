@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { ClawTalkError, type CursorStore, type ReceivedMessage } from "./client.js";
+import { agentCursorFile, ensureAgentFilesDir } from "./agent-files.js";
 import { agentSession, describeFailure, UsageError, warn, type Args } from "./cli-config.js";
 
 /** A failing CMD is tried this many more times before its message is left in the inbox. */
@@ -20,7 +21,10 @@ export async function watchCommand(args: Args): Promise<number> {
   const { client } = agentSession(args, { waitSeconds: wait });
   // Also checks the key now: a bad key is an error, not a retry loop.
   const me = await client.me();
-  const cursorFile = args.string("cursor-file") ?? `.clawtalk-cursor-${me.name}`;
+  // By default beside the key files (agent-files.ts), not in the current directory.
+  const givenCursorFile = args.string("cursor-file");
+  const cursorFile = givenCursorFile ?? agentCursorFile(me.name);
+  if (givenCursorFile === undefined) ensureAgentFilesDir();
   const cursor = fileCursor(cursorFile);
   cursor.load(); // a corrupt cursor file is a usage error before anything runs
 
@@ -118,7 +122,7 @@ async function ackUntilDone(ack: (id: string) => Promise<unknown>, id: string, s
   }
 }
 
-/** The cursor as a file holding one timestamp, replaced atomically on each save. */
+/** The cursor as a file holding one timestamp (mode 0600), replaced atomically on each save. */
 function fileCursor(path: string): CursorStore {
   return {
     load() {
@@ -130,7 +134,7 @@ function fileCursor(path: string): CursorStore {
     },
     save(ts) {
       const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, `${ts}\n`);
+      writeFileSync(temporary, `${ts}\n`, { mode: 0o600 });
       renameSync(temporary, path);
     },
   };

@@ -2,7 +2,7 @@
 //
 // Exit codes: 0 success; 1 a usage or configuration error; 2 an error from the relay or the
 // network. Every failure prints one line on stderr. This file holds the command table, the help
-// texts and the dispatch; the commands are in cli-commands.ts and cli-watch.ts.
+// texts and the dispatch; the commands are in cli-registration.ts, cli-commands.ts and cli-watch.ts.
 
 import { parseArgs } from "node:util";
 import { Args, describeFailure, UsageError, warn } from "./cli-config.js";
@@ -11,14 +11,13 @@ import {
   agentsCommand,
   deliveriesCommand,
   inboxCommand,
-  keygenCommand,
-  registerCommand,
   rotateKeyCommand,
   sendCommand,
   webhookTestCommand,
   whoamiCommand,
 } from "./cli-commands.js";
 import { auditCommand } from "./cli-audit.js";
+import { keygenCommand, registerCommand, updateCommand } from "./cli-registration.js";
 import { watchCommand } from "./cli-watch.js";
 
 interface Option {
@@ -37,41 +36,70 @@ interface Command {
   run(args: Args): Promise<number>;
 }
 
+const AGENT: Option = {
+  type: "string",
+  value: "NAME",
+  help: "use the key file NAME.json in ~/.config/clawtalk (CLAWTALK_AGENT; default: the only one there)",
+};
+const KEY_FILE: Option = { type: "string", value: "FILE", help: "use the key file at this path instead (CLAWTALK_KEY_FILE)" };
+const ADMIN_KEY: Option = { type: "string", value: "KEY", help: "the relay's admin key (CLAWTALK_ADMIN_KEY)" };
 const CONNECTION: Record<string, Option> = {
-  url: { type: "string", value: "URL", help: "relay URL (CLAWTALK_URL; default http://127.0.0.1:8787)" },
+  url: { type: "string", value: "URL", help: "relay URL (CLAWTALK_URL; default: the key file's, else http://127.0.0.1:8787)" },
   "api-key": { type: "string", value: "KEY", help: "the agent's API key (CLAWTALK_API_KEY, or the key file's apiKey)" },
-  "key-file": { type: "string", value: "FILE", help: "key file (CLAWTALK_KEY_FILE; default ./clawtalk-key.json when it exists)" },
+  agent: AGENT,
+  "key-file": KEY_FILE,
 };
 const JSON_OUTPUT: Record<string, Option> = { json: { type: "boolean", help: "print JSON on stdout" } };
 
 const COMMANDS: Record<string, Command> = {
   keygen: {
-    usage: "keygen [--out FILE] [--force] [--audit]",
+    usage: "keygen (--agent NAME | --out FILE) [--force] | keygen --audit [--out FILE]",
     summary: "Generate encryption and signing keys into a key file (mode 0600); --audit: the operator's audit key pair",
     options: {
-      out: { type: "string", value: "FILE", help: "where to write (default CLAWTALK_KEY_FILE or ./clawtalk-key.json; with --audit ./clawtalk-audit-key.json)" },
+      agent: { type: "string", value: "NAME", help: "write ~/.config/clawtalk/NAME.json (CLAWTALK_AGENT)" },
+      out: { type: "string", value: "FILE", help: "write FILE (or --key-file FILE, CLAWTALK_KEY_FILE; with --audit default ~/.config/clawtalk/audit-key.json)" },
       force: { type: "boolean", help: "replace an existing key file" },
       audit: { type: "boolean", help: "make the operator's audit key pair instead: the relay gets its publicKey as AUDIT_PUBLIC_KEY" },
-      "key-file": CONNECTION["key-file"]!,
+      "key-file": KEY_FILE,
       ...JSON_OUTPUT,
     },
     positionals: false,
     run: keygenCommand,
   },
   register: {
-    usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b]",
-    summary: "Register an agent (admin key), uploading the key file's public keys (made first if --key-file names no file yet) and saving its API key there",
+    usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
+    summary:
+      "Register an agent (admin key) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
     options: {
       owner: { type: "string", value: "O", help: "the agent's owner" },
       "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL too" },
       capabilities: { type: "string", value: "a,b", help: "comma-separated capabilities" },
-      "admin-key": { type: "string", value: "KEY", help: "the relay's admin key (CLAWTALK_ADMIN_KEY)" },
+      "admin-key": ADMIN_KEY,
       url: CONNECTION.url!,
-      "key-file": CONNECTION["key-file"]!,
+      agent: { type: "string", value: "N", help: "use ~/.config/clawtalk/N.json as the key file (default N: the agent's NAME)" },
+      "key-file": KEY_FILE,
+      "no-keys": { type: "boolean", help: "register without keys or key file (plaintext only); prints the API key once" },
       ...JSON_OUTPUT,
     },
     positionals: true,
     run: registerCommand,
+  },
+  update: {
+    usage: "update [NAME] [--webhook-url U | --no-webhook] [--capabilities a,b] [--delete-on-delivery | --no-delete-on-delivery] [--owner O]",
+    summary: "Change this agent's record (its API key), or with NAME any agent's (admin key)",
+    options: {
+      "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL (a new URL gets a new webhookSecret)" },
+      "no-webhook": { type: "boolean", help: "remove the webhook" },
+      capabilities: { type: "string", value: "a,b", help: "replace the capabilities (\"\" clears them)" },
+      "delete-on-delivery": { type: "boolean", help: "delete each message once its webhook delivery succeeded" },
+      "no-delete-on-delivery": { type: "boolean", help: "keep messages after delivery (the default)" },
+      owner: { type: "string", value: "O", help: "the agent's owner (admin only)" },
+      "admin-key": { type: "string", value: "KEY", help: "with NAME: the relay's admin key (CLAWTALK_ADMIN_KEY)" },
+      ...CONNECTION,
+      ...JSON_OUTPUT,
+    },
+    positionals: true,
+    run: updateCommand,
   },
   send: {
     usage: "send --to NAME[,NAME...] [options] [MESSAGE]",
@@ -110,10 +138,10 @@ const COMMANDS: Record<string, Command> = {
   },
   watch: {
     usage: "watch --exec CMD [--cursor-file F] [--topic T] [--from NAME] [--no-ack] [--wait S]",
-    summary: "Run CMD for each new message (the message as JSON on its stdin); ack after CMD exits 0",
+    summary: "Run CMD for each new message (the message as JSON on its stdin, decrypted and verified: see plaintext, verified); ack after CMD exits 0",
     options: {
       exec: { type: "string", value: "CMD", help: "shell command to run per message; it reads the message from stdin" },
-      "cursor-file": { type: "string", value: "F", help: "where the cursor is kept (default ./.clawtalk-cursor-<name>)" },
+      "cursor-file": { type: "string", value: "F", help: "where the cursor is kept (default ~/.config/clawtalk/<name>.cursor)" },
       topic: { type: "string", value: "T", help: "only this topic" },
       from: { type: "string", value: "NAME", help: "only from this sender" },
       "no-ack": { type: "boolean", help: "leave handled messages in the inbox" },
@@ -193,8 +221,9 @@ function overview(): string {
     "Commands:",
     ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`),
     "",
-    "Configuration: CLAWTALK_URL, CLAWTALK_API_KEY, CLAWTALK_KEY_FILE, CLAWTALK_ADMIN_KEY, CLAWTALK_AUDIT_KEY_FILE",
-    "(or --url, --api-key, --key-file, --admin-key, --secret-key-file). Run `clawtalk <command> --help` for its options.",
+    "Configuration: CLAWTALK_URL, CLAWTALK_AGENT, CLAWTALK_KEY_FILE, CLAWTALK_API_KEY, CLAWTALK_ADMIN_KEY, CLAWTALK_AUDIT_KEY_FILE",
+    "(or --url, --agent, --key-file, --api-key, --admin-key, --secret-key-file). Key files and cursors live in",
+    "$XDG_CONFIG_HOME/clawtalk (default ~/.config/clawtalk). Run `clawtalk <command> --help` for its options.",
     "Exit codes: 0 success, 1 usage or configuration error, 2 relay or network error.",
     "",
   ].join("\n");

@@ -3,10 +3,16 @@
 #
 # Usage:
 #   CLAWTALK_API_KEY=ct_... CLAWTALK_CALLBACK='my-handler' bash poll.sh
+#   bash poll.sh --help
 #
 # Long-polls the relay for the agent's inbox, oldest first, and runs CLAWTALK_CALLBACK once per
 # message with that message as one JSON document (one line) on stdin. A message is deleted from
 # the inbox, and the cursor moved past it, only after the callback exited 0.
+#
+# Encrypted messages reach the callback as the relay stores them: ciphertext ("encrypted": true,
+# base64 "payload" and "nonce"), not decrypted, and no signature is checked: poll.sh holds no
+# keys. For decrypted, verified messages on the same stdin contract use the CLI instead:
+#   npx clawtalk watch --agent NAME --exec 'my-handler'   (its JSON adds "plaintext", "verified")
 #
 # Environment:
 #   CLAWTALK_API_KEY      the agent's API key (required)
@@ -18,7 +24,9 @@
 #                         callback, and the first pause after a relay error (doubling up to 60 s
 #                         while the relay stays down)
 #   CLAWTALK_DELETE       true|false (default true): DELETE each message once its callback succeeded
-#   CLAWTALK_CURSOR_FILE  holds the ts of the last handled message (default ~/.clawtalk-cursor)
+#   CLAWTALK_CURSOR_FILE  holds the ts of the last handled message (default poll.cursor in
+#                         $XDG_CONFIG_HOME/clawtalk, else ~/.config/clawtalk, made mode 0700; one
+#                         per agent: set it when several agents poll as one user)
 #   CLAWTALK_ONCE         1: one pass without waiting: handle every message there, then exit
 #
 # Exit status: 0 when stopped by SIGINT/SIGTERM (after the message in hand) or after a
@@ -53,14 +61,35 @@ die() {
   exit "$status"
 }
 
+# ---- Arguments: only --help -----------------------------------------------------------------
+
+if (($# > 0)); then
+  case $1 in
+    -h | --help)
+      # The comment block at the top of this file, without its "# ".
+      sed -n '2,/^[^#]/{/^#/{s/^# \{0,1\}//;p;};}' -- "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
+    *) die 1 "unknown argument \"$1\"; settings come from the environment (see --help)" ;;
+  esac
+fi
+
 # ---- Settings -------------------------------------------------------------------------------
+
+# The CLI's per-user directory (client/agent-files.ts): a relative XDG_CONFIG_HOME is ignored, as
+# the XDG spec says.
+if [[ ${XDG_CONFIG_HOME:-} == /* ]]; then
+  default_cursor_dir=$XDG_CONFIG_HOME/clawtalk
+else
+  default_cursor_dir=${HOME:-.}/.config/clawtalk
+fi
 
 api_key=${CLAWTALK_API_KEY:-}
 callback=${CLAWTALK_CALLBACK:-}
 base_url=${CLAWTALK_URL:-http://127.0.0.1:8787}
 interval=${CLAWTALK_INTERVAL:-5}
 delete_after=${CLAWTALK_DELETE:-true}
-cursor_file=${CLAWTALK_CURSOR_FILE:-${HOME:-.}/.clawtalk-cursor}
+cursor_file=${CLAWTALK_CURSOR_FILE:-$default_cursor_dir/poll.cursor}
 once=${CLAWTALK_ONCE:-}
 
 [[ -n $api_key ]] || die 1 "CLAWTALK_API_KEY is not set"
@@ -142,7 +171,11 @@ if [[ -s $cursor_file ]]; then
   IFS= read -r cursor <"$cursor_file" || true
   [[ $cursor =~ $TS_PATTERN ]] || die 1 "the cursor file $cursor_file does not hold a timestamp; fix or remove it"
 fi
-mkdir -p -- "$(dirname -- "$cursor_file")"
+if [[ -z ${CLAWTALK_CURSOR_FILE:-} ]]; then
+  (umask 077 && mkdir -p -- "$default_cursor_dir")
+else
+  mkdir -p -- "$(dirname -- "$cursor_file")"
+fi
 
 # Atomic: a temp file beside the cursor file, then a rename, so a crash leaves the old or the new
 # cursor, never a torn one.

@@ -10,7 +10,7 @@ import { RelayCallError, RelayClient, normalizeRelayUrl } from "./api.js";
 import { createAuditView } from "./audit.js";
 import { latencyChart, throughputChart } from "./charts.js";
 import { byId, setText } from "./dom.js";
-import { count } from "./format.js";
+import { clockMinute, count, milliseconds } from "./format.js";
 import { agentRows, channelRows, emptyLine, emptyRow, feedEntry, webhookRows } from "./panels.js";
 
 const RELAY_URL_KEY = "clawtalk.dashboard.relayUrl";
@@ -331,7 +331,12 @@ function renderStats(stats) {
   const sampled = minutes.reduce((sum, m) => sum + (m.sampledOut || 0), 0);
   const delivered = minutes.reduce((sum, m) => sum + (m.delivered || 0), 0);
   setText("throughput-total", `· ${count(stored)} in the hour${sampled ? ` (${count(sampled)} sampled out of the feed)` : ""}`);
-  setText("latency-total", `· ${count(delivered)} ${delivered === 1 ? "delivery" : "deliveries"} measured`);
+  // The newest measured minute in words, so one or two data points still give a reading.
+  const latest = minutes.findLast((m) => typeof m.latencyP50Ms === "number" || typeof m.latencyP95Ms === "number");
+  const reading = latest
+    ? ` · latest ${clockMinute(latest.minute)}: p50 ${milliseconds(latest.latencyP50Ms)}, p95 ${milliseconds(latest.latencyP95Ms)}`
+    : "";
+  setText("latency-total", `· ${count(delivered)} ${delivered === 1 ? "delivery" : "deliveries"} measured${reading}`);
 }
 
 /** Draws both charts for their panels' current widths (again whenever a width changes). */

@@ -44,23 +44,28 @@ function gridLine(box, y, text) {
   ];
 }
 
-/** Minute labels under the plot: the first, the middle and the last minute. */
+/**
+ * The time axis under the plot, spanning the whole window however little data there is: a tick and
+ * a clock label at its start, its end ("now") and the quarters between (fewer on narrow charts).
+ */
 function timeAxis(box, minutes) {
   if (minutes.length === 0) return [];
   const slot = box.plotW / minutes.length;
-  const picks = [...new Set([0, Math.floor((minutes.length - 1) / 2), minutes.length - 1])];
-  return picks.map((i, n) =>
-    svg(
-      "text",
-      {
-        class: "axis-label",
-        x: MARGIN.left + slot * (i + 0.5),
-        y: HEIGHT - 6,
-        "text-anchor": n === 0 ? "start" : n === picks.length - 1 ? "end" : "middle",
-      },
-      clockMinute(minutes[i].minute),
-    ),
-  );
+  const last = minutes.length - 1;
+  const parts = box.plotW >= 400 ? 4 : 2;
+  const picks = [...new Set(Array.from({ length: parts + 1 }, (_, k) => Math.round((last * k) / parts)))];
+  return picks.flatMap((i, n) => {
+    const x = MARGIN.left + slot * (i + 0.5);
+    const y = HEIGHT - MARGIN.bottom;
+    return [
+      svg("line", { class: "axis tick", x1: x.toFixed(2), x2: x.toFixed(2), y1: y, y2: y + 3 }),
+      svg(
+        "text",
+        { class: "axis-label time", x: x.toFixed(2), y: HEIGHT - 6, "text-anchor": n === 0 ? "start" : n === picks.length - 1 ? "end" : "middle" },
+        clockMinute(minutes[i].minute),
+      ),
+    ];
+  });
 }
 
 function emptyNote(box, text) {
@@ -109,7 +114,9 @@ export function throughputChart(minutes, width) {
 /**
  * p50 and p95 delivery latency per minute, on a log scale (the relay reports histogram bounds
  * 1, 2, 5, 10, ... ms, so a p95 of seconds and a p50 of milliseconds both stay readable).
- * Minutes without deliveries leave gaps in the lines.
+ * Each minute with deliveries gets a bar from its p50 to its p95 with a dot at each end, so a
+ * lone minute reads as a measurement at its place in the hour (not a speck at the edge); lines
+ * join only neighbouring minutes, and minutes without deliveries stay empty.
  * @param {{minute: string, delivered: number, latencyP50Ms: number|null, latencyP95Ms: number|null}[]} minutes oldest first
  * @param {number} width CSS pixels
  */
@@ -122,6 +129,23 @@ export function latencyChart(minutes, width) {
   for (let decade = 0; decade <= topDecade; decade++) root.append(...gridLine(box, y(10 ** decade), milliseconds(10 ** decade).replace(" ", "")));
   const slot = minutes.length ? box.plotW / minutes.length : box.plotW;
   const x = (i) => MARGIN.left + slot * (i + 0.5);
+  const barWidth = Math.min(12, Math.max(5, slot * 0.6));
+  minutes.forEach((m, i) => {
+    const measured = [m.latencyP50Ms, m.latencyP95Ms].filter((v) => typeof v === "number");
+    if (measured.length === 0) return;
+    // p50 = p95 (one histogram bucket) still draws a block one can see, centred on the value.
+    const span = y(Math.min(...measured)) - y(Math.max(...measured));
+    const height = Math.max(6, span);
+    const top = y(Math.max(...measured)) - (height - span) / 2;
+    const label = `${clockMinute(m.minute)}  p50 ${milliseconds(m.latencyP50Ms)}, p95 ${milliseconds(m.latencyP95Ms)} (${count(m.delivered)} delivered)`;
+    root.append(
+      svg(
+        "rect",
+        { class: "range", x: (x(i) - barWidth / 2).toFixed(2), y: top.toFixed(2), width: barWidth.toFixed(2), height: height.toFixed(2), "data-minute": m.minute },
+        svg("title", {}, label),
+      ),
+    );
+  });
   for (const [field, cls] of [["latencyP95Ms", "p95"], ["latencyP50Ms", "p50"]]) {
     let d = "";
     let penUp = true;
@@ -137,7 +161,7 @@ export function latencyChart(minutes, width) {
       points.push(
         svg(
           "circle",
-          { class: `point ${cls}`, cx: x(i).toFixed(2), cy: y(v).toFixed(2), r: 2.2 },
+          { class: `point ${cls}`, cx: x(i).toFixed(2), cy: y(v).toFixed(2), r: 2.5 },
           svg("title", {}, `${clockMinute(m.minute)}  ${cls} ${milliseconds(v)} (${count(m.delivered)} delivered)`),
         ),
       );

@@ -61,7 +61,10 @@ export function agentRows(agents, webhooks) {
   });
 }
 
-/** One feed line: time, from → to, topic, type; then a lock (encrypted) or the preview (plaintext). */
+/**
+ * One feed line: time, from → to, topic, type; then a lock (encrypted) or the preview (plaintext).
+ * A copy of a broadcast reads `from → broadcast (to)`: the feed has one line per recipient.
+ */
 export function feedEntry(item) {
   const body = item.encrypted
     ? el("div", { class: "feed-body encrypted" }, lockIcon(), el("span", { class: "dim" }, ` encrypted · ${bytes(item.bytes)}`))
@@ -80,7 +83,16 @@ export function feedEntry(item) {
       el("time", { class: "ts dim", datetime: item.ts, title: item.ts }, clockTime(item.ts)),
       el("span", { class: "from" }, item.from),
       el("span", { class: "arrow dim" }, " → "),
-      el("span", { class: "to" }, item.to),
+      item.broadcast === true
+        ? el(
+            "span",
+            { class: "broadcast-to" },
+            el("span", { class: "broadcast", title: "a broadcast: one copy per agent" }, "broadcast"),
+            el("span", { class: "dim" }, " ("),
+            el("span", { class: "to" }, item.to),
+            el("span", { class: "dim" }, ")"),
+          )
+        : el("span", { class: "to" }, item.to),
       item.topic ? el("span", { class: "topic" }, `#${item.topic}`) : null,
       el("span", { class: `type type-${item.type === "request" || item.type === "response" ? item.type : "notification"}` }, String(item.type)),
     ),

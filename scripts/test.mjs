@@ -1,6 +1,9 @@
-// `npm test`: install what is missing, type-check everything, then run every test (vitest
-// projects: workers, limits, node). Extra arguments go to vitest, e.g. `npm test -- --project workers`.
-import { spawnSync } from "node:child_process";
+// `npm test`: install what is missing, type-check everything, then run every test (the vitest
+// projects of vitest.config.ts). Extra arguments go to vitest, e.g. `npm test -- --project workers`.
+// vitest's output goes through scripts/test-output-filter.ts, which hides known-harmless workerd
+// lines of a passing run and says so at the end; colours and the exit code are vitest's.
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureInstalled } from "./ensure-installed.mjs";
@@ -27,4 +30,32 @@ function run(command, args) {
 run(bin("wrangler"), ["types", "--strict-vars=false"]);
 run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);
 run(bin("tsc"), ["--noEmit", "-p", "tsconfig.node.json"]);
-run(bin("vitest"), ["run", ...process.argv.slice(2)]);
+/** vitest, its output line-filtered; answers its exit code. */
+async function runVitest(args) {
+  // Loaded only now: tsx is there once ensureInstalled() ran.
+  const { tsImport } = await import("tsx/esm/api");
+  const { createOutputFilter } = await tsImport("./test-output-filter.ts", import.meta.url);
+  const filter = createOutputFilter();
+  // Piped output is not a terminal: ask for the colours a terminal would get.
+  const colour = process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: "1" } : {};
+  const child = spawn(bin("vitest"), args, { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...env, ...colour } });
+  const pass = (from, to, stream) =>
+    new Promise((done) => {
+      const lines = createInterface({ input: from, crlfDelay: Infinity });
+      lines.on("line", (line) => filter.keep(line, stream) && to.write(`${line}\n`));
+      lines.on("close", done);
+    });
+  // Ctrl-C reaches vitest directly (same process group); wait for it to finish its report.
+  process.on("SIGINT", () => {});
+  const [code] = await Promise.all([
+    new Promise((done) => child.on("close", (status, signal) => done(status ?? (signal ? 1 : 0)))),
+    pass(child.stdout, process.stdout, "stdout"),
+    pass(child.stderr, process.stderr, "stderr"),
+  ]);
+  for (const line of filter.summary(code)) process.stderr.write(`${line}\n`);
+  return code;
+}
+
+const code = await runVitest(["run", ...process.argv.slice(2)]);
+if (code !== 0) console.error("clawtalk test: vitest failed");
+process.exit(code);

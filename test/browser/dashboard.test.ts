@@ -492,6 +492,147 @@ describe("dashboard (SPEC §7)", () => {
     });
   });
 
+  describe("the feed and the charts read right", () => {
+    it("a broadcast shows as `from → broadcast (recipient)` on each recipient's line; a direct message as `from → to`", async () => {
+      const caster = await register("caster");
+      const topic = `all.hands-${randomBytes(3).toString("hex")}`;
+      const broadcastId = await send(caster, { to: "broadcast", type: "notification", encrypted: false, payload: "to everyone", topic });
+      const directId = await sendText(caster, bob, "to bob alone", topic);
+      // The relay's feed marks every copy of the broadcast, and only those.
+      const items = await eventually(async () => {
+        const feed = await call("GET", `/messages?topic=${topic}&limit=100`, adminKey);
+        const got = (feed.body as { messages: { id: string; to: string; broadcast?: boolean }[] }).messages;
+        return got.some((m) => m.id === broadcastId && m.to === bob.name) && got.some((m) => m.id === directId) ? got : null;
+      }, PANEL_WAIT_MS, "the broadcast and the direct message in the relay's feed");
+      expect(items.filter((m) => m.id === broadcastId).every((m) => m.broadcast === true)).toBe(true);
+      expect(items.find((m) => m.id === directId)).not.toHaveProperty("broadcast");
+
+      await withDashboard(undefined, async ({ page }) => {
+        await signInAndWait(page);
+        const copy = feedItem(page, broadcastId).filter({ has: page.locator(".to", { hasText: bob.name }) });
+        await copy.waitFor({ timeout: PANEL_WAIT_MS });
+        expect(await copy.locator(".from").textContent()).toBe(caster.name);
+        expect(await copy.locator(".broadcast-to").textContent()).toBe(`broadcast (${bob.name})`);
+        expect(await copy.locator(".to").textContent()).toBe(bob.name);
+        // one line per recipient: alice got her copy too
+        await feedItem(page, broadcastId).filter({ has: page.locator(".to", { hasText: alice.name }) }).waitFor({ timeout: PANEL_WAIT_MS });
+
+        const direct = feedItem(page, directId);
+        await direct.waitFor({ timeout: PANEL_WAIT_MS });
+        expect(await direct.locator(".to").textContent()).toBe(bob.name);
+        expect(await direct.locator(".broadcast").count()).toBe(0);
+      });
+    });
+
+    it("sparse latency reads: a bar per minute with deliveries at its place in the hour, lines only between neighbours, a time axis across the window", async () => {
+      const measured: Record<number, { p50: number; p95: number }> = { 10: { p50: 2, p95: 20 }, 40: { p50: 5, p95: 5 }, 41: { p50: 10, p95: 50 } };
+      let minutesInHour = 0;
+      await withDashboard({ width: 1280, height: 800 }, async ({ page }) => {
+        // The relay's real stats, with the hour's latency replaced by three measured minutes.
+        await page.route(
+          (url) => url.origin === testRelay!.url && url.pathname === "/admin/stats",
+          async (route: Route) => {
+            const response = await route.fetch();
+            const stats = (await response.json()) as { perMinute: { minute: string }[] };
+            minutesInHour = stats.perMinute.length;
+            const perMinute = stats.perMinute.map((m, i) => ({
+              ...m,
+              delivered: measured[i] ? 3 : 0,
+              latencyP50Ms: measured[i]?.p50 ?? null,
+              latencyP95Ms: measured[i]?.p95 ?? null,
+            }));
+            await route.fulfill({ response, json: { ...stats, perMinute } });
+          },
+        );
+        await signInAndWait(page);
+        const ranges = page.locator("#chart-latency svg rect.range");
+        await ranges.nth(2).waitFor({ timeout: PANEL_WAIT_MS });
+        const chart = await page.evaluate(() => {
+          const root = document.querySelector("#chart-latency svg")!;
+          const axis = root.querySelector("line.axis:not(.tick)")!;
+          const number = (el: Element, name: string) => Number(el.getAttribute(name));
+          return {
+            minutes: root.querySelectorAll("rect.range").length,
+            axis: { from: number(axis, "x1"), to: number(axis, "x2") },
+            ranges: Array.from(root.querySelectorAll("rect.range")).map((r) => ({ x: number(r, "x"), width: number(r, "width"), height: number(r, "height"), minute: r.getAttribute("data-minute") })),
+            p50Path: root.querySelector("path.line.p50")?.getAttribute("d") ?? "",
+            labels: Array.from(root.querySelectorAll("text.axis-label.time")).map((t) => number(t, "x")),
+          };
+        });
+        expect(chart.minutes).toBe(3);
+        const plot = chart.axis.to - chart.axis.from;
+        const centres = chart.ranges.map((r) => (r.x + r.width / 2 - chart.axis.from) / plot);
+        // Each bar stands at its minute's place in the hour, not squeezed to an edge.
+        expect(minutesInHour).toBeGreaterThan(41);
+        for (const [n, i] of [10, 40, 41].entries()) expect(Math.abs(centres[n]! - (i + 0.5) / minutesInHour)).toBeLessThan(0.01);
+        for (const range of chart.ranges) {
+          expect(range.width).toBeGreaterThanOrEqual(5);
+          expect(range.height).toBeGreaterThanOrEqual(5);
+        }
+        // Minute 10 stands alone; 40 and 41 are joined: two pen-downs, one line segment.
+        expect(chart.p50Path.match(/M/g)).toHaveLength(2);
+        expect(chart.p50Path.match(/L/g)).toHaveLength(1);
+        // The axis is labelled from the start of the window to its end.
+        expect(chart.labels.length).toBeGreaterThanOrEqual(3);
+        expect(Math.min(...chart.labels) - chart.axis.from).toBeLessThan(plot * 0.05);
+        expect(chart.axis.to - Math.max(...chart.labels)).toBeLessThan(plot * 0.05);
+        // The legend gives the newest measured minute in words.
+        expect(await page.locator("#latency-total").textContent()).toMatch(/latest \d\d:\d\d: p50 10 ms, p95 50 ms/);
+      });
+    });
+
+    it("a webhook log longer than its panel scrolls, its scrollbar in a colour one can see and a fade over the rows below; scrolled to the end, its last row shows in full", async () => {
+      const now = Date.now();
+      const attempts = Array.from({ length: 30 }, (_, i) => ({
+        at: new Date(now - i * 1000).toISOString(),
+        agent: hookFail.name,
+        messageId: `fake-${i}`,
+        webhookId: `fake-${i}.${hookFail.name}`,
+        attempt: 1,
+        status: 500,
+        latencyMs: 3,
+        error: "HTTP 500",
+        outcome: "retrying",
+      }));
+      await withDashboard({ width: 1280, height: 800 }, async ({ page }) => {
+        await page.route(
+          (url) => url.origin === testRelay!.url && url.pathname === "/webhooks/deliveries",
+          (route: Route) => route.fulfill({ status: 200, json: attempts }),
+        );
+        await signInAndWait(page);
+        await page.locator("#webhooks li.attempt-row").nth(29).waitFor({ state: "attached", timeout: PANEL_WAIT_MS });
+        const atTop = await page.evaluate(() => {
+          const log = document.querySelector("#webhooks") as HTMLElement;
+          const fade = getComputedStyle(log, "::after");
+          const style = getComputedStyle(log);
+          return {
+            scrollable: log.scrollHeight > log.clientHeight,
+            scrollbar: { width: style.scrollbarWidth, colour: style.scrollbarColor },
+            fade: { position: fade.position, image: fade.backgroundImage, height: parseFloat(fade.height) },
+          };
+        });
+        expect(atTop.scrollable).toBe(true);
+        // Headless Chromium draws overlay scrollbars, so the style is what can be checked: a thumb in
+        // the dim green (--green-dim), not the panel-border colour it had, which was near invisible.
+        expect(atTop.scrollbar).toEqual({ width: "thin", colour: "rgb(79, 138, 99) rgba(0, 0, 0, 0)" });
+        expect(atTop.fade.position).toBe("sticky");
+        expect(atTop.fade.image).toContain("gradient");
+        const atEnd = await page.evaluate(() => {
+          const log = document.querySelector("#webhooks") as HTMLElement;
+          log.scrollTop = log.scrollHeight;
+          const box = log.getBoundingClientRect();
+          const last = Array.from(log.querySelectorAll("li.attempt-row")).at(-1)!.getBoundingClientRect();
+          const panel = log.closest(".panel")!.getBoundingClientRect();
+          return { logTop: box.top, logBottom: box.bottom, panelBottom: panel.bottom, lastTop: last.top, lastBottom: last.bottom };
+        });
+        // The whole last row is inside the list's visible area and clear of the fade below it.
+        expect(atEnd.lastTop).toBeGreaterThanOrEqual(atEnd.logTop);
+        expect(atEnd.lastBottom).toBeLessThanOrEqual(atEnd.logBottom - atTop.fade.height + 0.5);
+        expect(atEnd.logBottom).toBeLessThanOrEqual(atEnd.panelBottom);
+      });
+    });
+  });
+
   describe("relay data is rendered as text", () => {
     it("the relay itself refuses an agent name with markup", async () => {
       const reply = await call("POST", "/agents", adminKey, { name: IMG_MARKUP });

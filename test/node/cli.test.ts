@@ -6,7 +6,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -24,6 +24,8 @@ const METACHARACTERS = "$(touch pwned); `touch pwned2`; '; rm -rf ./keep; \" | t
 
 let testRelay: TestRelay;
 const scratchDirs = tempDirs();
+/** HOME of every CLI run here, so default key files and cursors never land in the real one. */
+let home: string;
 const watchers: ChildProcess[] = [];
 
 // ---------------------------------------------------------------------------------------------
@@ -45,11 +47,14 @@ function scratch(prefix: string): string {
   return scratchDirs.make(`clawtalk-cli-${prefix}-`);
 }
 
-/** The environment of a CLI run: ours without any CLAWTALK_* variable, plus the relay URL and `extra`. */
+/**
+ * The environment of a CLI run: ours without any CLAWTALK_* variable or XDG_CONFIG_HOME, with
+ * this file's scratch HOME, plus the relay URL and `extra`.
+ */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_")) env[key] = value;
-  return { ...env, CLAWTALK_URL: testRelay.url, ...extra };
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_") && key !== "XDG_CONFIG_HOME") env[key] = value;
+  return { ...env, HOME: home, CLAWTALK_URL: testRelay.url, ...extra };
 }
 
 /** Runs `clawtalk ...args` in `cwd` to completion, with `input` on stdin (stdin closed when absent). */
@@ -136,6 +141,7 @@ let bob: Agent;
 let carol: Agent;
 
 beforeAll(async () => {
+  home = scratch("home");
   testRelay = await startTestRelay({
     prefix: "clawtalk-cli-relay-",
     adminKey: ADMIN_KEY,
@@ -153,9 +159,9 @@ afterAll(async () => {
 describe("keygen and register", () => {
   test("keygen writes a key file readable by its owner only and prints the public keys", async () => {
     const dir = scratch("keygen");
-    const run = await cli(["keygen", "--json"], { cwd: dir });
+    const path = join(dir, "mine.key.json");
+    const run = await cli(["keygen", "--out", path, "--json"], { cwd: dir });
     expect(run.code).toBe(0);
-    const path = join(dir, "clawtalk-key.json");
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const file = JSON.parse(readFileSync(path, "utf8"));
     for (const key of ["publicKey", "privateKey", "signingKey", "signingSecretKey"]) expect(typeof file[key]).toBe("string");
@@ -193,7 +199,7 @@ describe("keygen and register", () => {
     const dir = scratch("register");
     const env = { CLAWTALK_ADMIN_KEY: ADMIN_KEY };
     const name = `cli_plain_${randomBytes(4).toString("hex")}`;
-    const plain = await cli(["register", name, "--owner", "tests", "--capabilities", "chat,search"], { cwd: dir, env });
+    const plain = await cli(["register", name, "--no-keys", "--owner", "tests", "--capabilities", "chat,search"], { cwd: dir, env });
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/apiKey:\s+ct_\S+/);
     expect(plain.stdout).toMatch(/webhookSecret:\s+whsec_\S+/);
@@ -201,7 +207,7 @@ describe("keygen and register", () => {
     const me = JSON.parse((await cli(["whoami", "--json"], { cwd: dir, env: { CLAWTALK_API_KEY: apiKey } })).stdout);
     expect(me).toMatchObject({ name, owner: "tests", capabilities: ["chat", "search"], publicKey: null });
 
-    const json = await cli(["register", `${name}_j`, "--json"], { cwd: dir, env });
+    const json = await cli(["register", `${name}_j`, "--no-keys", "--json"], { cwd: dir, env });
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ name: `${name}_j`, apiKey: expect.stringMatching(/^ct_/), webhookSecret: expect.stringMatching(/^whsec_/) });
   });
@@ -335,14 +341,16 @@ describe("watch --exec", () => {
     expect(await inboxOf(agent)).toHaveLength(6);
   });
 
-  test("the default cursor file is .clawtalk-cursor-<name> in the current directory", async () => {
+  test("the default cursor file is ~/.config/clawtalk/<name>.cursor (mode 0600), not in the current directory", async () => {
     const agent = await newAgent("cli_defcur");
     const watcher = startWatch(agent, ["--exec", "cat > /dev/null"]);
     const id = (await as(alice, ["send", "--to", agent.name, "x"])).stdout.trim();
-    const path = join(agent.dir, `.clawtalk-cursor-${agent.name}`);
+    const path = join(home, ".config", "clawtalk", `${agent.name.toLowerCase()}.cursor`);
     await eventually(() => expect(existsSync(path)).toBe(true), "the cursor file is written");
     expect(await stopWatch(watcher)).toBe(0);
     expect(readFileSync(path, "utf8").trim()).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(agent.dir).filter((file) => file.includes("cursor"))).toEqual([]);
     expect((await inboxOf(agent)).map((m) => m.id)).not.toContain(id);
   });
 
@@ -407,7 +415,7 @@ describe("exit codes and one-line errors", () => {
     expect(run.stderr).toContain("UNAUTHORIZED");
   });
 
-  test.each(["keygen", "register", "send", "inbox", "watch", "ack", "agents", "whoami", "rotate-key", "deliveries", "webhook-test"])(
+  test.each(["keygen", "register", "update", "send", "inbox", "watch", "ack", "agents", "whoami", "rotate-key", "deliveries", "webhook-test"])(
     "%s --help prints its usage and exits 0",
     async (command) => {
       const run = await cli([command, "--help"], { cwd: scratch("help") });
@@ -419,7 +427,7 @@ describe("exit codes and one-line errors", () => {
   test("clawtalk --help lists every command", async () => {
     const run = await cli(["--help"], { cwd: scratch("help") });
     expect(run.code).toBe(0);
-    for (const command of ["keygen", "register", "send", "inbox", "watch", "ack", "agents", "whoami", "rotate-key", "deliveries", "webhook-test"]) {
+    for (const command of ["keygen", "register", "update", "send", "inbox", "watch", "ack", "agents", "whoami", "rotate-key", "deliveries", "webhook-test"]) {
       expect(run.stdout).toContain(`  ${command} `);
     }
   });
@@ -453,11 +461,12 @@ describe("account commands", () => {
     expect(old.stderr).toContain("UNAUTHORIZED");
   });
 
-  test("webhook-test without a webhook exits 2 with the relay's NOT_FOUND", async () => {
+  test("webhook-test without a webhook exits 2 with the relay's NOT_FOUND and points at clawtalk update", async () => {
     const run = await cli(["webhook-test"], { cwd: bob.dir, env: { CLAWTALK_KEY_FILE: bob.keyFile } });
     expect(run.code).toBe(2);
     expectOneLine(run.stderr);
     expect(run.stderr).toContain("NOT_FOUND");
+    expect(run.stderr).toContain("clawtalk update --webhook-url");
   });
 
   test("webhook-test reaches a webhook, and deliveries lists the attempt", async () => {

@@ -9,7 +9,7 @@
 // while a file `broken` exists, and takes 1.5 s for a payload containing "slow".
 
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,7 +153,7 @@ async function scenario(prefix: string): Promise<Scenario> {
 /** Starts `bash client/poll.sh` in `cwd`, in its own process group, with a clean CLAWTALK_* env. */
 function startPoll(cwd: string, env: Record<string, string>): Poller {
   const base: NodeJS.ProcessEnv = { ...process.env, HOME: cwd };
-  for (const key of Object.keys(base)) if (key.startsWith("CLAWTALK_")) delete base[key];
+  for (const key of Object.keys(base)) if (key.startsWith("CLAWTALK_") || key === "XDG_CONFIG_HOME") delete base[key];
   const run = spawnCaptured("bash", [POLL_SH], { cwd, detached: true, env: { ...base, ...env } });
   const poller: Poller = {
     ...run,
@@ -349,14 +349,52 @@ describe("poll.sh: the cursor file", () => {
     expect(await inboxIds(s.bob)).toEqual([next.id]);
   });
 
-  test("without CLAWTALK_CURSOR_FILE the cursor is kept in ~/.clawtalk-cursor", async () => {
+  test("without CLAWTALK_CURSOR_FILE the cursor is kept in ~/.config/clawtalk/poll.cursor (directory 0700, file 0600)", async () => {
     const s = await scenario("home");
     const sent = await send(s.alice, s.bob, "x");
     const env = s.env({ CLAWTALK_ONCE: "1" });
     delete env.CLAWTALK_CURSOR_FILE;
 
     expect((await runPoll(s.dir, env)).code).toBe(0); // HOME is the scenario directory
-    expect(readFileSync(join(s.dir, ".clawtalk-cursor"), "utf8").trim()).toBe(sent.ts);
+    const path = join(s.dir, ".config", "clawtalk", "poll.cursor");
+    expect(readFileSync(path, "utf8").trim()).toBe(sent.ts);
+    expect(statSync(join(s.dir, ".config", "clawtalk")).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  test("XDG_CONFIG_HOME moves the default cursor to $XDG_CONFIG_HOME/clawtalk/poll.cursor", async () => {
+    const s = await scenario("xdg");
+    const sent = await send(s.alice, s.bob, "x");
+    const xdg = join(s.dir, "xdg");
+    const env = s.env({ CLAWTALK_ONCE: "1", XDG_CONFIG_HOME: xdg });
+    delete env.CLAWTALK_CURSOR_FILE;
+
+    expect((await runPoll(s.dir, env)).code).toBe(0);
+    expect(readFileSync(join(xdg, "clawtalk", "poll.cursor"), "utf8").trim()).toBe(sent.ts);
+    expect(existsSync(join(s.dir, ".config"))).toBe(false);
+  });
+});
+
+describe("poll.sh: --help, and encrypted messages", () => {
+  test("--help prints the usage, says encrypted messages arrive as ciphertext and points at clawtalk watch --exec", async () => {
+    const run = spawnCaptured("bash", [POLL_SH, "--help"], { env: { PATH: process.env.PATH ?? "" } });
+    expect(await within(run.exited, RUN_TIMEOUT_MS, "poll.sh --help")).toEqual({ code: 0, signal: null });
+    expect(run.stdout()).toContain("Usage:");
+    expect(run.stdout()).toContain("ciphertext");
+    expect(run.stdout()).toMatch(/clawtalk watch .*--exec/);
+    expect(run.stdout()).toContain("CLAWTALK_CURSOR_FILE");
+    expect(run.stdout()).not.toMatch(/^#/m);
+    expect(run.stderr()).toBe("");
+  });
+
+  test("an encrypted message reaches the callback as the relay stores it: the ciphertext, not decrypted", async () => {
+    const s = await scenario("sealed");
+    const ciphertext = randomBytes(48).toString("base64");
+    const nonce = randomBytes(24).toString("base64");
+    const reply = await call("POST", "/messages", s.alice.apiKey, { to: s.bob.name, type: "notification", encrypted: true, payload: ciphertext, nonce });
+    expect(reply.status).toBe(201);
+    expect((await runPoll(s.dir, s.env({ CLAWTALK_ONCE: "1" }))).code).toBe(0);
+    expect(s.attempts().map((a) => a.payload)).toEqual([ciphertext]);
   });
 });
 
