@@ -6,6 +6,7 @@
 // /agents/:name (the agent itself), POST /agents (admin) and POST /register (with an invite).
 
 import { describe, expect, it } from "vitest";
+import type { AgentPrivate, Invite } from "../../protocol/envelope.js";
 import { ADMIN_KEY, call, register, uniqueName, type Reply } from "../support/relay.js";
 
 /** URLs the relay must refuse, each with what makes it unacceptable. */
@@ -67,27 +68,26 @@ const ORIGINAL_URL = "https://example.com/original";
 
 function expectRefusedUrl(reply: Reply): void {
   expect(reply.status, reply.text).toBe(400);
-  expect(reply.body).toMatchObject({ code: "BAD_REQUEST" });
-  expect(reply.body.error).toMatch(/webhookUrl/);
+  expect(reply.body).toMatchObject({ code: "BAD_REQUEST", error: expect.stringMatching(/webhookUrl/) });
 }
 
 /** The agent's private record, read by the admin. */
-async function record(name: string): Promise<any> {
-  const reply = await call("GET", `/agents/${name}`, { key: ADMIN_KEY });
+async function record(name: string): Promise<AgentPrivate> {
+  const reply = await call<AgentPrivate>("GET", `/agents/${name}`, { key: ADMIN_KEY });
   expect(reply.status).toBe(200);
   return reply.body;
 }
 
 async function createInvite(): Promise<string> {
-  const reply = await call("POST", "/invites", { key: ADMIN_KEY, json: { maxUses: 1, label: "webhook-url test" } });
+  const reply = await call<Invite>("POST", "/invites", { key: ADMIN_KEY, json: { maxUses: 1, label: "webhook-url test" } });
   expect(reply.status).toBe(201);
-  return reply.body.code as string;
+  return reply.body.code;
 }
 
 async function inviteUses(code: string): Promise<number> {
-  const reply = await call("GET", "/invites", { key: ADMIN_KEY });
+  const reply = await call<Invite[]>("GET", "/invites", { key: ADMIN_KEY });
   expect(reply.status).toBe(200);
-  return (reply.body as { code: string; uses: number }[]).find((invite) => invite.code === code)!.uses;
+  return reply.body.find((invite) => invite.code === code)!.uses;
 }
 
 describe("refused webhook URLs (ALLOW_PRIVATE_WEBHOOKS=false)", () => {
@@ -164,7 +164,7 @@ describe("a 3000-character webhook URL (larger than this project's 2048-byte bod
 describe("accepted webhook URLs (public https)", () => {
   it.each(ACCEPTED)("%s is accepted by PATCH, returned with a new secret and stored as sent", async (url) => {
     const agent = await register("wu_ok_patch");
-    const reply = await call("PATCH", `/agents/${agent.name}`, { key: agent.apiKey, json: { webhookUrl: url } });
+    const reply = await call<AgentPrivate & { webhookSecret: string }>("PATCH", `/agents/${agent.name}`, { key: agent.apiKey, json: { webhookUrl: url } });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body).toMatchObject({ webhookUrl: url, webhook: true });
     expect(reply.body.webhookSecret).toMatch(/^whsec_/);

@@ -6,10 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import type { ErrorBody } from "../../protocol/errors.js";
 import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
 import {
-  eventually,
   livingProcesses,
   relayCaller,
   signalGroup,
@@ -77,6 +77,11 @@ function processesOfRelayGroups() {
 
 const textMessage = (to: string, payload: string) => ({ to, type: "notification", encrypted: false, payload });
 
+interface Registration {
+  name: string;
+  apiKey: string;
+}
+
 let recipient = { name: "", apiKey: "" };
 let sender = { name: "", apiKey: "" };
 
@@ -110,26 +115,26 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
     const name = uniqueName("start_rcpt");
-    const created = await call("POST", "/agents", run.adminKey, { name });
+    const created = await call<Registration>("POST", "/agents", run.adminKey, { name });
     expect(created.status, created.text).toBe(201);
     expect(created.body.name).toBe(name);
     expect(created.body.apiKey).toMatch(/^ct_/);
     recipient = { name, apiKey: created.body.apiKey };
 
-    const wrongKey = await call("POST", "/agents", `${run.adminKey}x`, { name: uniqueName("start_x") });
+    const wrongKey = await call<ErrorBody>("POST", "/agents", `${run.adminKey}x`, { name: uniqueName("start_x") });
     expect(wrongKey.status).toBe(401);
     expect(wrongKey.body.code).toBe("UNAUTHORIZED");
   });
 
   test("a limit variable in its environment reaches the relay (RATE_LIMIT_PER_MIN=2: the third send in a row is 429)", async () => {
     const admin = started[0]!.adminKey;
-    const created = await call("POST", "/agents", admin, { name: uniqueName("start_sndr") });
+    const created = await call<Registration>("POST", "/agents", admin, { name: uniqueName("start_sndr") });
     expect(created.status, created.text).toBe(201);
     sender = { name: created.body.name, apiKey: created.body.apiKey };
 
     const first = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "one"));
     const second = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "two"));
-    const third = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "three"));
+    const third = await call<ErrorBody>("POST", "/messages", sender.apiKey, textMessage(recipient.name, "three"));
     expect([first.status, second.status, third.status]).toEqual([201, 201, 429]);
     expect(third.body.code).toBe("RATE_LIMITED");
     expect(Number(third.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
@@ -144,7 +149,10 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     expect(exit!.code).toBe(0);
 
     expect(relayGroups.size).toBeGreaterThan(0);
-    await eventually(() => relayProcesses().length === 0 && processesOfRelayGroups().length === 0, 10_000, "wrangler and workerd to exit");
+    await vi.waitFor(() => expect([...relayProcesses(), ...processesOfRelayGroups()], "wrangler and workerd still running").toEqual([]), {
+      timeout: 10_000,
+      interval: 100,
+    });
     await expect(fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
   });
 
@@ -153,13 +161,13 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     const run = await startScript({});
     expect(run.adminKey).toBe(first.adminKey);
 
-    const record = await call("GET", `/agents/${recipient.name}`, run.adminKey);
+    const record = await call<{ name: string }>("GET", `/agents/${recipient.name}`, run.adminKey);
     expect(record.status, record.text).toBe(200);
     expect(record.body.name).toBe(recipient.name);
 
     // The agent's key still works, and the two messages sent before the restart are there.
-    const inbox = await call("GET", "/messages?sort=asc", recipient.apiKey);
+    const inbox = await call<{ messages: { payload: unknown }[] }>("GET", "/messages?sort=asc", recipient.apiKey);
     expect(inbox.status, inbox.text).toBe(200);
-    expect(inbox.body.messages.map((m: { payload: unknown }) => m.payload)).toEqual(["one", "two"]);
+    expect(inbox.body.messages.map((m) => m.payload)).toEqual(["one", "two"]);
   });
 });
