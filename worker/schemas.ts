@@ -17,7 +17,7 @@ import { RelayError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { NAME_PATTERN, RESERVED_NAMES, TOPIC_PATTERN, nameKey } from "../protocol/names.js";
 import { parseIsoTime } from "../protocol/time.js";
-import { webhookUrlProblem } from "./webhook-url.js";
+import { webhookUrlProblem } from "../protocol/webhook-url.js";
 
 /** null -> absent, then the schema, optional. */
 function optional<T extends z.ZodType>(schema: T) {

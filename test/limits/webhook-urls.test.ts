@@ -1,7 +1,8 @@
 // Webhook URL validation (SPEC §4.4) as deployed: this project runs with
 // ALLOW_PRIVATE_WEBHOOKS=false, the production setting. A webhook URL must be https, must not carry
-// credentials, and must not name localhost or an IP literal in a private, loopback or link-local
-// range, in any of the numeric spellings the URL parser accepts. Every refused URL is a 400
+// credentials, and must not name localhost (or another local-only name, or a name with empty
+// labels) or an IP literal outside public unicast space, in any of the numeric spellings the URL
+// parser accepts, IPv4 inside IPv6 included. Every refused URL is a 400
 // BAD_REQUEST naming webhookUrl and changes nothing, through each way a URL can be set: PATCH
 // /agents/:name (the agent itself), POST /agents (admin) and POST /register (with an invite).
 
@@ -32,6 +33,17 @@ const REFUSED: [string, unknown][] = [
   ["IPv6 unique local [fc00::1]", "https://[fc00::1]/hook"],
   ["IPv6 unique local [fd12:3456::1]", "https://[fd12:3456::1]/hook"],
   ["IPv6 link-local [fe80::1]", "https://[fe80::1]/hook"],
+  ["IPv4-translated loopback [::ffff:0:127.0.0.1]", "https://[::ffff:0:127.0.0.1]/hook"],
+  ["IPv4-compatible [::8.8.8.8]", "https://[::8.8.8.8]/hook"],
+  ["6to4 of 127.0.0.1 [2002:7f00:1::1]", "https://[2002:7f00:1::1]/hook"],
+  ["Teredo [2001:0:4136:e378:8000:63bf:3fff:fdd2]", "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook"],
+  ["NAT64 [64:ff9b::8.8.8.8]", "https://[64:ff9b::8.8.8.8]/hook"],
+  ["IPv6 site-local [fec0::1]", "https://[fec0::1]/hook"],
+  ["IPv6 discard-only [100::1]", "https://[100::1]/hook"],
+  ["6to4 relay anycast 192.88.99.1", "https://192.88.99.1/hook"],
+  ["localhost with two trailing dots", "https://localhost../hook"],
+  ["127.0.0.1 with two trailing dots", "https://127.0.0.1../hook"],
+  ["localhost.localdomain", "https://localhost.localdomain/hook"],
   ["localhost", "https://localhost/hook"],
   ["LOCALHOST in capitals", "https://LOCALHOST/hook"],
   ["localhost with a trailing dot", "https://localhost./hook"],
