@@ -18,8 +18,12 @@ const ADMIN_KEY = `cli-test-admin-${randomBytes(8).toString("hex")}`;
 const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
 /** One CLI run (not `watch`) must finish within this. */
 const RUN_TIMEOUT_MS = 30_000;
-/** How long to wait for something asynchronous (a watcher handling messages, retries); vi.waitFor retries the check until it passes. */
-const WAIT = { timeout: 20_000, interval: 200 };
+/**
+ * How long to wait for something asynchronous (a watcher handling messages, retries): vi.waitFor
+ * retries the check until it passes. Longer than RUN_TIMEOUT_MS, so a check that runs the CLI is
+ * retried (or reports its own timeout) rather than cut off while it is still running.
+ */
+const WAIT = { timeout: 2 * RUN_TIMEOUT_MS, interval: 200 };
 const METACHARACTERS = "$(touch pwned); `touch pwned2`; '; rm -rf ./keep; \" | touch pwned3 && echo $HOME > pwned4";
 
 let testRelay: TestRelay;

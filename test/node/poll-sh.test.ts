@@ -38,7 +38,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** A CLAWTALK_ONCE run, or a poll.sh that should exit by itself, must end within this. */
 const RUN_TIMEOUT_MS = 60_000;
 /** How long a long-running poll.sh may take to handle what it was sent (vi.waitFor retries the check). */
-const WAIT = { timeout: 20_000, interval: 100 };
+const WAIT = { timeout: 30_000, interval: 100 };
 
 const CALLBACK_SCRIPT = `
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
