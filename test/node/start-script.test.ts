@@ -1,9 +1,11 @@
 // `npm start` (scripts/start.mjs → scripts/start.ts, SPEC §2 "Local mode", §8): one command runs a
 // relay on 127.0.0.1:$PORT with state on disk in $CLAWTALK_STATE_DIR, prints a development admin
 // key (generated once, kept in the state directory with mode 0600), passes limit variables from
-// its environment to the relay, stops cleanly on SIGTERM, and finds its state again next time.
+// its environment to the relay, stops cleanly on SIGTERM, finds its state again next time, takes
+// the relay with it when its whole process group is SIGKILLed, and refuses a port in use at once.
 
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
@@ -31,12 +33,18 @@ let port = 0;
 let base = "";
 const started: Started[] = [];
 
-/** `node scripts/start.mjs` in its own process group, with ADMIN_KEY unset. */
-async function startScript(extraEnv: Record<string, string>): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CLAWTALK_STATE_DIR: stateDir, ...extraEnv };
+/** The environment of a start: this file's port and state directory, ADMIN_KEY unset. */
+function startEnv(extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CLAWTALK_STATE_DIR: stateDir, npm_config_update_notifier: "false", ...extraEnv };
   delete env.ADMIN_KEY;
+  return env;
+}
+
+/** `node scripts/start.mjs` (or `npm start` itself) in its own process group; answers once it serves. */
+async function startScript(extraEnv: Record<string, string>, via: "node" | "npm" = "node"): Promise<Started> {
+  const [command, args] = via === "npm" ? ["npm", ["start"]] : [process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")]];
   const record: Started = {
-    ...spawnCaptured(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], { cwd: PROJECT_ROOT, detached: true, env }),
+    ...spawnCaptured(command, args, { cwd: PROJECT_ROOT, detached: true, env: startEnv(extraEnv) }),
     adminKey: "",
   };
   started.push(record);
@@ -62,7 +70,23 @@ async function startScript(extraEnv: Record<string, string>): Promise<Started> {
 
 const call = relayCaller(() => base, { timeoutMs: 15_000 });
 
-/** wrangler and workerd started for this test's port (wrangler runs in a process group of its own). */
+/** How a TCP connection to 127.0.0.1:`port` ends: "open", or the error code (ECONNREFUSED, ...). */
+function connectOutcome(): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.setTimeout(5_000, () => {
+      socket.destroy();
+      resolve("timeout");
+    });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("open");
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
+  });
+}
+
+/** wrangler (with its supervisor) and workerd started for this test's port (in a process group of their own). */
 function relayProcesses() {
   return [...livingProcesses("wrangler", "--persist-to", stateDir), ...livingProcesses("workerd", `127.0.0.1:${port}`)];
 }
@@ -169,5 +193,47 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     const inbox = await call<{ messages: { payload: unknown }[] }>("GET", "/messages?sort=asc", recipient.apiKey);
     expect(inbox.status, inbox.text).toBe(200);
     expect(inbox.body.messages.map((m) => m.payload)).toEqual(["one", "two"]);
+  });
+
+  test("a start on a port already in use fails at once with 'address already in use', starting no wrangler, and the running relay keeps serving", async () => {
+    const running = started.at(-1)!;
+    const relayPidsBefore = relayProcesses().map((p) => p.pid).sort();
+    const second = spawnCaptured(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], { cwd: PROJECT_ROOT, detached: true, env: startEnv() });
+    started.push({ ...second, adminKey: "" });
+    const exit = await Promise.race([second.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    expect(exit, `the second start exits by itself:\n${second.output()}`).not.toBeNull();
+    expect(exit!.code).toBe(1);
+    expect(second.stderr()).toContain(`127.0.0.1:${port}: address already in use`);
+    expect(second.output()).not.toContain("relay running at");
+    // Refused before wrangler was started: the relay processes are the running relay's, unchanged.
+    expect(relayProcesses().map((p) => p.pid).sort()).toEqual(relayPidsBefore);
+    expect((await call("GET", `/agents/${recipient.name}`, running.adminKey)).status).toBe(200);
+  });
+
+  test("SIGKILL to npm start's whole process group stops the relay: the port refuses connections, and a start on the same port and state works", async () => {
+    // Stop the relay of the tests before, then run one under `npm start` itself.
+    const previous = started.filter((r) => r.adminKey !== "").at(-1)!;
+    signalGroup(previous.child.pid, "SIGTERM");
+    await previous.exited;
+    await vi.waitFor(async () => expect(await connectOutcome(), "127.0.0.1 after the stop").toBe("ECONNREFUSED"), { timeout: 30_000, interval: 200 });
+
+    const run = await startScript({}, "npm");
+    expect(run.adminKey).toBe(started[0]!.adminKey);
+    expect(await connectOutcome()).toBe("open");
+    signalGroup(run.child.pid, "SIGKILL"); // npm is its group's leader: npm, sh, start.mjs and start.ts die at once
+    await vi.waitFor(async () => expect(await connectOutcome(), "127.0.0.1 after the SIGKILL").toBe("ECONNREFUSED"), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    await vi.waitFor(() => expect([...relayProcesses(), ...processesOfRelayGroups()], "relay processes left").toEqual([]), {
+      timeout: 15_000,
+      interval: 200,
+    });
+
+    const again = await startScript({});
+    expect(again.adminKey).toBe(started[0]!.adminKey);
+    const record = await call<{ name: string }>("GET", `/agents/${recipient.name}`, again.adminKey);
+    expect(record.status, record.text).toBe(200);
+    expect(record.body.name).toBe(recipient.name);
   });
 });
