@@ -1,12 +1,15 @@
 // Starts and stops a local relay: `wrangler dev` on 127.0.0.1 with on-disk state, offline. Used by
 // `npm start`, the Node-side tests and the benchmarks, so they all run the relay the same way.
 //
-// wrangler runs in its own process group (detached), and is stopped by signalling the whole
-// group: signals sent to wrangler alone do not reach workerd, which would keep serving the port.
+// wrangler runs in a process group of its own, under scripts/relay-supervisor.mjs (the group's
+// leader), and is stopped by signalling the whole group: signals sent to wrangler alone do not
+// reach workerd, which would keep serving the port. The supervisor also stops the group when the
+// process that started it ends for any reason (even a SIGKILL of that process's whole group), so
+// no relay outlives its owner. A start on a port something already listens on fails at once.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,13 +44,15 @@ export interface LocalRelay {
   /** wrangler's devtools port (CPU profiles, heap usage: bench/inspector.ts). */
   inspectorPort: number;
   adminKey: string;
+  /** The supervisor's pid, which is also the relay's process group id. */
   pid: number;
   /** Output so far, when started with stdio "pipe". */
   output(): string;
-  /** Clean shutdown (SIGINT to the process group), escalating to SIGKILL after 10 s. */
+  /** Clean shutdown (SIGINT to the process group), escalating to SIGKILL after 10 s; resolves once the group is empty. */
   stop(): Promise<void>;
-  /** A crash: SIGKILL to the whole process group at once. */
+  /** A crash: SIGKILL to the whole process group at once; resolves once the group is empty. */
   kill(): Promise<void>;
+  /** The supervisor's exit: wrangler's exit status. */
   exited: Promise<number | null>;
 }
 
@@ -62,7 +67,65 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A start refused because something already listens on the port (an orphaned relay, say). */
+export class AddressInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`127.0.0.1:${port}: address already in use (is another relay running? stop it or choose another PORT)`);
+  }
+}
+
+/**
+ * Fails with AddressInUseError when 127.0.0.1:`port` cannot be bound. Checked before wrangler is
+ * started: a relay left running there would answer /health as if it were the new one.
+ */
+export async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "EADDRINUSE" ? new AddressInUseError(port) : error));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolvePort()));
+  });
+}
+
+const SUPERVISOR = join(PROJECT_ROOT, "scripts/relay-supervisor.mjs");
+
+/** Whether a live (non-zombie) process is left in process group `pgid`. */
+function groupAlive(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    // No /proc: ask the kernel (which also counts zombies).
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return entries.some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return state !== "Z" && Number(group) === pgid;
+    } catch {
+      return false; // ended while we looked
+    }
+  });
+}
+
+/**
+ * Resolves once the relay's process group is empty (at most 10 s): a SIGKILLed workerd can hold
+ * the port a moment after its parents are gone, and a restart on the same port must find it free.
+ */
+async function untilGroupGone(pgid: number): Promise<void> {
+  for (const until = Date.now() + 10_000; Date.now() < until && groupAlive(pgid); ) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+  }
+}
+
 export async function startLocalRelay(options: LocalRelayOptions): Promise<LocalRelay> {
+  await assertPortFree(options.port);
   mkdirSync(options.stateDir, { recursive: true });
   const envFile = join(options.stateDir, "relay.env");
   const vars = { ALLOW_PRIVATE_WEBHOOKS: "true", ...options.vars, ADMIN_KEY: options.adminKey };
@@ -80,18 +143,24 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
     "--inspector-port", String(inspectorPort),
     ...(options.configPath ? ["--config", options.configPath] : []),
   ];
-  const child: ChildProcess = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
+  // stdin is the pipe the supervisor watches: this process holds its only writing end, so it
+  // closes when this process ends. Unreferenced, so it never keeps this process alive.
+  const child: ChildProcess = spawn(process.execPath, [SUPERVISOR, join(PROJECT_ROOT, "node_modules/.bin/wrangler"), ...args], {
     cwd: PROJECT_ROOT,
     detached: true,
-    stdio: options.stdio === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+    stdio: options.stdio === "inherit" ? ["pipe", "inherit", "inherit"] : ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...OFFLINE_ENV },
   });
+  if (child.stdin instanceof Socket) child.stdin.unref();
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   let running = true;
-  void exited.then(() => (running = false));
+  void exited.then(() => {
+    running = false;
+    child.stdin?.destroy();
+  });
   const pid = child.pid!;
   const url = `http://127.0.0.1:${options.port}`;
 
@@ -110,22 +179,30 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
     output: () => output,
     exited,
     async stop() {
-      if (!running) return;
-      signalGroup("SIGINT");
-      const timer = setTimeout(() => signalGroup("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-      signalGroup("SIGKILL"); // anything of the group still alive (workerd)
+      if (running) {
+        signalGroup("SIGINT");
+        const timer = setTimeout(() => signalGroup("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+        signalGroup("SIGKILL"); // anything of the group still alive (workerd)
+      }
+      await untilGroupGone(pid);
     },
     async kill() {
       signalGroup("SIGKILL");
       await exited;
+      await untilGroupGone(pid);
     },
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (!running) throw new Error(`wrangler dev exited during start-up:\n${output}`);
+    // Someone took the port after the check above: whatever answers there is not this relay.
+    if (/address already in use|EADDRINUSE/i.test(output)) {
+      await relay.kill();
+      throw new AddressInUseError(options.port);
+    }
     try {
       const response = await fetch(`${url}${options.readyPath ?? "/health"}`);
       if (response.ok) return relay;

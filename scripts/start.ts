@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LIMIT_VARIABLES } from "../protocol/limits.js";
-import { PROJECT_ROOT, startLocalRelay } from "./local-relay.js";
+import { AddressInUseError, PROJECT_ROOT, startLocalRelay, type LocalRelay } from "./local-relay.js";
 
 const stateDir = resolve(process.env.CLAWTALK_STATE_DIR ?? join(PROJECT_ROOT, ".state"));
 const port = Number(process.env.PORT ?? 8787);
@@ -32,7 +32,14 @@ for (const name of LIMIT_VARIABLES) {
   if (value !== undefined) vars[name] = value;
 }
 
-const relay = await startLocalRelay({ port, stateDir, adminKey: adminKey(), vars, stdio: "inherit", logLevel: "info" });
+let relay: LocalRelay;
+try {
+  relay = await startLocalRelay({ port, stateDir, adminKey: adminKey(), vars, stdio: "inherit", logLevel: "info" });
+} catch (error) {
+  if (!(error instanceof AddressInUseError)) throw error;
+  console.error(`clawtalk: cannot start: ${error.message}`);
+  process.exit(1);
+}
 console.log(`
   ClawTalk relay running at ${relay.url}
   Admin key (development): ${relay.adminKey}

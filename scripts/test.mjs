@@ -1,35 +1,19 @@
-// `npm test`: install what is missing, type-check everything, then run every test (the vitest
-// projects of vitest.config.ts). Extra arguments go to vitest, e.g. `npm test -- --project workers`.
-// vitest's output goes through scripts/test-output-filter.ts, which hides known-harmless workerd
-// lines of a passing run and says so at the end; colours and the exit code are vitest's.
-import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
+// `npm test`: install what is missing, type-check everything (scripts/typecheck.mjs), then run
+// every test (the vitest projects of vitest.config.ts). Extra arguments go to vitest, e.g.
+// `npm test -- --project workers`. vitest's output goes through scripts/test-output-filter.ts,
+// which hides known-harmless workerd lines of a passing run and says so at the end; colours and
+// the exit code are vitest's.
+import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ensureInstalled } from "./ensure-installed.mjs";
+import { OFFLINE_ENV, typecheck } from "./typecheck.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 ensureInstalled();
-const bin = (name) => join(root, "node_modules/.bin", name);
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-};
+typecheck();
 
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
-  if (result.status !== 0) {
-    console.error(`clawtalk test: ${[command, ...args].map((a) => a.replace(root + "/", "")).join(" ")} failed`);
-    process.exit(result.status ?? 1);
-  }
-}
-
-run(bin("wrangler"), ["types", "--strict-vars=false"]);
-run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);
-run(bin("tsc"), ["--noEmit", "-p", "tsconfig.node.json"]);
 /** vitest, its output line-filtered; answers its exit code. */
 async function runVitest(args) {
   // Loaded only now: tsx is there once ensureInstalled() ran.
@@ -38,7 +22,8 @@ async function runVitest(args) {
   const filter = createOutputFilter();
   // Piped output is not a terminal: ask for the colours a terminal would get.
   const colour = process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: "1" } : {};
-  const child = spawn(bin("vitest"), args, { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...env, ...colour } });
+  const env = { ...process.env, ...OFFLINE_ENV, ...colour };
+  const child = spawn(join(root, "node_modules/.bin/vitest"), args, { cwd: root, stdio: ["inherit", "pipe", "pipe"], env });
   const pass = (from, to, stream) =>
     new Promise((done) => {
       const lines = createInterface({ input: from, crlfDelay: Infinity });

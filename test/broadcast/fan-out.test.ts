@@ -4,9 +4,10 @@
 // A broadcast reaches every agent of the relay under test, not only this file's: the assertions
 // below look only at this file's agents and at messages from this file's senders.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Envelope, MessagePage, SendResponse } from "../../protocol/envelope.js";
-import { ADMIN_KEY, call, eventually, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
+import type { ErrorBody } from "../../protocol/errors.js";
+import { ADMIN_KEY, call, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
 
 /** The agent's messages from `sender`, oldest first. */
 async function from(agent: TestAgent, sender: TestAgent): Promise<Envelope[]> {
@@ -27,15 +28,14 @@ async function listeners(n: number): Promise<TestAgent[]> {
 /** Waits until every agent holds the message `id` from `sender`; returns each agent's copies of it. */
 async function untilAllHave(agents: TestAgent[], sender: TestAgent, id: string, timeoutMs = 20_000): Promise<Map<string, Envelope[]>> {
   const copies = new Map<string, Envelope[]>();
-  await eventually(
+  await vi.waitFor(
     async () => {
       const missing = agents.filter((a) => !copies.has(a.name));
       const found = await Promise.all(missing.map(async (a) => [a, (await from(a, sender)).filter((m) => m.id === id)] as const));
       for (const [agent, mine] of found) if (mine.length > 0) copies.set(agent.name, mine);
-      return copies.size === agents.length;
+      expect(copies.size, `inboxes holding broadcast ${id}`).toBe(agents.length);
     },
-    timeoutMs,
-    `broadcast ${id} in ${agents.length} inboxes`,
+    { timeout: timeoutMs, interval: 100 },
   );
   return copies;
 }
@@ -59,7 +59,7 @@ describe("broadcast", () => {
     const caster = await register("caster");
     const others = await listeners(5);
     const sent = { topic: "announce", correlationId: "bc-1", sentAt: "2026-04-01T08:00:00.000Z", type: "notification" };
-    const reply = await send(caster, broadcastBody("to everyone", sent));
+    const reply = await send<SendResponse>(caster, broadcastBody("to everyone", sent));
     expect(reply.status).toBe(201);
     const id = reply.body.id as string;
     const copies = await untilAllHave(others, caster, id);
@@ -81,7 +81,7 @@ describe("broadcast", () => {
     const others = await listeners(3);
     const id = crypto.randomUUID();
     const body = broadcastBody("only once", { id });
-    const first = await send(caster, body);
+    const first = await send<SendResponse>(caster, body);
     expect(first.status).toBe(201);
     expect(first.body.id).toBe(id);
     await untilAllHave(others, caster, id);
@@ -90,7 +90,7 @@ describe("broadcast", () => {
     expect(replay.body).toEqual(first.body);
     // A later broadcast from the same sender is fanned out after anything the replay could have
     // queued; once it has arrived everywhere, each inbox still holds one copy of the first.
-    const later = await send(caster, broadcastBody("afterwards"));
+    const later = await send<SendResponse>(caster, broadcastBody("afterwards"));
     await untilAllHave(others, caster, later.body.id);
     for (const agent of others) expect((await from(agent, caster)).filter((m) => m.id === id)).toHaveLength(1);
   });
@@ -99,7 +99,7 @@ describe("broadcast", () => {
     const caster = await register("caster");
     const id = crypto.randomUUID();
     expect((await send(caster, broadcastBody("first", { id }))).status).toBe(201);
-    const reply = await send(caster, broadcastBody("second", { id }));
+    const reply = await send<ErrorBody>(caster, broadcastBody("second", { id }));
     expect(reply.status).toBe(409);
     expect(reply.body.code).toBe("CONFLICT");
   });
@@ -108,7 +108,7 @@ describe("broadcast", () => {
     const caster = await register("caster");
     const others = await listeners(2);
     const headers = { "Idempotency-Key": `bc-${crypto.randomUUID()}` };
-    const first = await send(caster, broadcastBody("keyed"), headers);
+    const first = await send<SendResponse>(caster, broadcastBody("keyed"), headers);
     expect(first.status).toBe(201);
     const replay = await send(caster, broadcastBody("keyed"), headers);
     expect(replay.status).toBe(200);
@@ -122,7 +122,7 @@ describe("broadcast", () => {
   it("reaches all of 120 agents (more than three fan-out batches of 40)", async () => {
     const caster = await register("caster");
     const others = await listeners(120);
-    const reply = await send(caster, broadcastBody("to a crowd", { topic: "crowd" }));
+    const reply = await send<SendResponse>(caster, broadcastBody("to a crowd", { topic: "crowd" }));
     expect(reply.status).toBe(201);
     const copies = await untilAllHave(others, caster, reply.body.id, 60_000);
     expect(copies.size).toBe(120);

@@ -1,7 +1,9 @@
 // The broadcast rate limit (SPEC §4.1), with BROADCAST_PER_HOUR=2 in this project.
 
-import { describe, expect, it } from "vitest";
-import { eventually, inbox, register, send, textMessage } from "../support/relay.js";
+import { describe, expect, it, vi } from "vitest";
+import type { MessagePage } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
+import { inbox, register, send, textMessage } from "../support/relay.js";
 
 describe("the broadcast rate limit", () => {
   it("allows BROADCAST_PER_HOUR broadcasts, refuses the next with 429, and leaves direct sends alone", async () => {
@@ -12,7 +14,7 @@ describe("the broadcast rate limit", () => {
     expect((await broadcast(1)).status).toBe(201);
     expect((await broadcast(2)).status).toBe(201);
 
-    const third = await broadcast(3);
+    const third = await send<ErrorBody>(alice, textMessage("broadcast", "b3", { topic: `${topic}.3` }));
     expect(third.status).toBe(429);
     expect(third.body).toMatchObject({ code: "RATE_LIMITED" });
     const retryAfter = Number(third.headers.get("Retry-After"));
@@ -25,11 +27,15 @@ describe("the broadcast rate limit", () => {
     expect((await send(alice, textMessage(bob.name, "direct"))).status).toBe(201);
 
     // Both accepted broadcasts reach bob; the refused one does not.
-    const topics = await eventually(async () => {
-      const got = await inbox(bob, `from=${alice.name}&limit=100`);
-      const seen = (got.body.messages as { topic?: string }[]).map((m) => m.topic);
-      return seen.includes(`${topic}.1`) && seen.includes(`${topic}.2`) ? seen : null;
-    }, 20_000, "both broadcasts to reach bob");
+    const topics = await vi.waitFor(
+      async () => {
+        const got = await inbox<MessagePage>(bob, `from=${alice.name}&limit=100`);
+        const seen = got.body.messages.map((m) => m.topic);
+        expect(seen, "both broadcasts to reach bob").toEqual(expect.arrayContaining([`${topic}.1`, `${topic}.2`]));
+        return seen;
+      },
+      { timeout: 20_000, interval: 100 },
+    );
     expect(topics).not.toContain(`${topic}.3`);
   });
 
@@ -38,6 +44,9 @@ describe("the broadcast rate limit", () => {
     for (const n of [1, 2]) expect((await send(carol, textMessage("broadcast", `c${n}`))).status).toBe(201);
     expect((await send(carol, textMessage("broadcast", "c3"))).status).toBe(429);
     expect((await send(dave, textMessage("broadcast", "d1"))).status).toBe(201);
-    await eventually(async () => ((await inbox(erin, `from=${dave.name}`)).body.count === 1 ? true : null), 20_000, "dave's broadcast");
+    await vi.waitFor(async () => expect((await inbox<MessagePage>(erin, `from=${dave.name}`)).body.count, "dave's broadcast").toBe(1), {
+      timeout: 20_000,
+      interval: 100,
+    });
   });
 });

@@ -9,10 +9,9 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { basename, extname, join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page, type Request as PwRequest, type Route } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 import {
-  eventually as pollUntil,
   randomAdminKey,
   registerAgent,
   relayCaller,
@@ -64,9 +63,9 @@ function register(prefix: string, fields: Record<string, unknown> = {}): Promise
 }
 
 async function send(from: Agent, body: Record<string, unknown>): Promise<string> {
-  const reply = await call("POST", "/messages", from.apiKey, body);
+  const reply = await call<{ id: string }>("POST", "/messages", from.apiKey, body);
   if (reply.status !== 201) throw new Error(`send from ${from.name}: ${reply.status} ${reply.text}`);
-  return reply.body.id as string;
+  return reply.body.id;
 }
 
 function sendText(from: Agent, to: Agent, payload: string, topic?: string): Promise<string> {
@@ -87,9 +86,6 @@ function sendSealed(from: Agent, to: Agent, topic: string): Promise<string> {
 
 const keyBase64 = () => randomBytes(32).toString("base64");
 
-/** Polls until `check` returns a truthy value (or stops throwing). */
-const eventually = <T>(check: () => Promise<T> | T, timeoutMs: number, what: string) =>
-  pollUntil(check, timeoutMs, what, { retryErrors: true, intervalMs: 150 });
 
 // ---------------------------------------------------------------------------------------------
 // Browser helpers
@@ -428,11 +424,11 @@ describe("dashboard (SPEC §7)", () => {
         expect(await failedAttempt.locator(".http-status").textContent()).toBe("500");
         expect(await failedAttempt.locator(".outcome").textContent()).toMatch(/^(retrying|failed)/);
 
-        await eventually(async () => (await agentRow(page, hookOk.name).locator(".health").textContent()) === "ok", PANEL_WAIT_MS, "hook_ok health");
+        await vi.waitFor(async () => expect(await agentRow(page, hookOk.name).locator(".health").textContent(), "hook_ok health").toBe("ok"), { timeout: PANEL_WAIT_MS, interval: 150 });
         expect(await agentRow(page, hookFail.name).locator(".health").textContent()).toMatch(/^failing \(\d+\)$/);
         expect(await agentRow(page, bob.name).locator(".health").textContent()).toBe("none");
         // presence: alice has sent messages (seen), hook_ok has only received them (never seen)
-        await eventually(async () => (await agentRow(page, alice.name).locator(".dot").getAttribute("class"))?.includes("online"), PANEL_WAIT_MS, "alice online");
+        await vi.waitFor(async () => expect(await agentRow(page, alice.name).locator(".dot").getAttribute("class"), "alice's dot").toContain("online"), { timeout: PANEL_WAIT_MS, interval: 150 });
         expect(await agentRow(page, alice.name).locator(".last-seen").textContent()).toMatch(/^(now|\d+s ago)$/);
         expect(await agentRow(page, hookOk.name).locator(".dot").getAttribute("class")).toContain("offline");
         expect(await agentRow(page, hookOk.name).locator(".last-seen").textContent()).toBe("never");
@@ -465,20 +461,23 @@ describe("dashboard (SPEC §7)", () => {
         page.on("requestfailed", (request) => inFlight.delete(request));
 
         await signInAndWait(page);
-        await eventually(() => [...inFlight].some((r) => r.url().includes("wait=")), PANEL_WAIT_MS, "a long-poll in flight");
+        await vi.waitFor(() => expect([...inFlight].some((r) => r.url().includes("wait=")), "a long-poll in flight").toBe(true), { timeout: PANEL_WAIT_MS, interval: 150 });
 
         hidden = true;
         await setVisibility(page, "hidden");
-        await eventually(() => inFlight.size === 0, 5_000, "no feed request in flight");
+        await vi.waitFor(() => expect(inFlight.size, "feed requests in flight").toBe(0), { timeout: 5_000, interval: 150 });
         expect(await page.locator("#status-text").textContent()).toMatch(/paused/);
 
         // A message stored while hidden reaches the relay's feed, but the page does not ask for it.
         const preview = `sent while hidden ${randomBytes(3).toString("hex")}`;
         const id = await sendText(bob, alice, preview);
-        await eventually(async () => {
-          const feed = await call("GET", "/messages?limit=50", adminKey);
-          return (feed.body.messages as { id: string }[]).some((m) => m.id === id);
-        }, PANEL_WAIT_MS, "the message in the relay's feed");
+        await vi.waitFor(
+          async () => {
+            const feed = await call<{ messages: { id: string }[] }>("GET", "/messages?limit=50", adminKey);
+            expect(feed.body.messages.map((m) => m.id), "the relay's feed").toContain(id);
+          },
+          { timeout: PANEL_WAIT_MS, interval: 150 },
+        );
         expect(startedWhileHidden).toBe(0);
         expect(inFlight.size).toBe(0);
         expect(await feedItem(page, id).count()).toBe(0);
@@ -487,7 +486,7 @@ describe("dashboard (SPEC §7)", () => {
         await setVisibility(page, "visible");
         await feedItem(page, id).waitFor({ timeout: PANEL_WAIT_MS });
         expect(await feedItem(page, id).locator(".preview").textContent()).toBe(preview);
-        await eventually(() => [...inFlight].some((r) => r.url().includes("wait=")), PANEL_WAIT_MS, "the long-poll resumed");
+        await vi.waitFor(() => expect([...inFlight].some((r) => r.url().includes("wait=")), "the long-poll resumed").toBe(true), { timeout: PANEL_WAIT_MS, interval: 150 });
       });
     });
   });
@@ -499,11 +498,15 @@ describe("dashboard (SPEC §7)", () => {
       const broadcastId = await send(caster, { to: "broadcast", type: "notification", encrypted: false, payload: "to everyone", topic });
       const directId = await sendText(caster, bob, "to bob alone", topic);
       // The relay's feed marks every copy of the broadcast, and only those.
-      const items = await eventually(async () => {
-        const feed = await call("GET", `/messages?topic=${topic}&limit=100`, adminKey);
-        const got = (feed.body as { messages: { id: string; to: string; broadcast?: boolean }[] }).messages;
-        return got.some((m) => m.id === broadcastId && m.to === bob.name) && got.some((m) => m.id === directId) ? got : null;
-      }, PANEL_WAIT_MS, "the broadcast and the direct message in the relay's feed");
+      const items = await vi.waitFor(
+        async () => {
+          const feed = await call<{ messages: { id: string; to: string; broadcast?: boolean }[] }>("GET", `/messages?topic=${topic}&limit=100`, adminKey);
+          const got = feed.body.messages;
+          expect(got.some((m) => m.id === broadcastId && m.to === bob.name) && got.some((m) => m.id === directId), "the broadcast and the direct message in the relay's feed").toBe(true);
+          return got;
+        },
+        { timeout: PANEL_WAIT_MS, interval: 150 },
+      );
       expect(items.filter((m) => m.id === broadcastId).every((m) => m.broadcast === true)).toBe(true);
       expect(items.find((m) => m.id === directId)).not.toHaveProperty("broadcast");
 
@@ -635,7 +638,7 @@ describe("dashboard (SPEC §7)", () => {
 
   describe("relay data is rendered as text", () => {
     it("the relay itself refuses an agent name with markup", async () => {
-      const reply = await call("POST", "/agents", adminKey, { name: IMG_MARKUP });
+      const reply = await call<{ code: string }>("POST", "/agents", adminKey, { name: IMG_MARKUP });
       expect(reply.status).toBe(400);
       expect(reply.body.code).toBe("BAD_REQUEST");
     });
@@ -718,7 +721,7 @@ describe("dashboard (SPEC §7)", () => {
         const row = agentRow(page, IMG_MARKUP);
         await row.waitFor({ timeout: PANEL_WAIT_MS });
         expect(await row.locator(".agent-name").textContent()).toBe(IMG_MARKUP);
-        await eventually(async () => (await row.locator(".health").textContent()) === "failing (3)", PANEL_WAIT_MS, "health of the fake agent");
+        await vi.waitFor(async () => expect(await row.locator(".health").textContent(), "health of the fake agent").toBe("failing (3)"), { timeout: PANEL_WAIT_MS, interval: 150 });
 
         const item = feedItem(page, "fake-markup-item");
         await item.waitFor({ timeout: PANEL_WAIT_MS });

@@ -5,10 +5,15 @@
 // horizon 5 s, timeout 1 s), so every behaviour here shows within seconds.
 
 import { describe, expect, inject, it, vi } from "vitest";
-import type { WebhookAttempt } from "../../protocol/envelope.js";
-import { ADMIN_KEY, call, eventually, register, send, textMessage, type TestAgent } from "../support/relay.js";
+import type { AgentPrivate, AgentPublic, SendResponse, WebhookAttempt } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
+import { ADMIN_KEY, call, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 const RECEIVER = `http://127.0.0.1:${inject("receiverPort")}`;
+/** The delivery project's WEBHOOK_TIMEOUT_MS (vitest.config.ts). */
+const WEBHOOK_TIMEOUT_MS = 1000;
+/** How long a test waits for something the relay does within milliseconds to seconds. */
+const WAIT = { timeout: 10_000, interval: 50 };
 
 // ---- The receiver's control API ----
 
@@ -49,11 +54,12 @@ async function arrivals(box: Box): Promise<Arrival[]> {
 }
 
 /** Waits until the box received at least `n` requests. */
-function arrivalsAtLeast(box: Box, n: number, timeoutMs = 10_000): Promise<Arrival[]> {
-  return eventually(async () => {
+function arrivalsAtLeast(box: Box, n: number): Promise<Arrival[]> {
+  return vi.waitFor(async () => {
     const got = await arrivals(box);
-    return got.length >= n ? got : null;
-  }, timeoutMs, `${n} arrivals at the receiver`);
+    expect(got.length, "arrivals at the receiver").toBeGreaterThanOrEqual(n);
+    return got;
+  }, WAIT);
 }
 
 /** The message id carried by an arrival's body. */
@@ -65,8 +71,6 @@ function messageIdOf(arrival: Arrival): string {
 function successes(log: Arrival[]): Arrival[] {
   return log.filter((a) => a.status !== null && a.status >= 200 && a.status < 300);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- Standard Webhooks signatures, computed independently of the relay ----
 
@@ -105,6 +109,15 @@ function randomSecret(): string {
 
 // ---- Relay helpers ----
 
+/** What POST /agents/:name/webhook/test answers. */
+interface WebhookTestResult {
+  ok: boolean;
+  webhookId: string;
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
 async function deliveries(key: string, query = ""): Promise<WebhookAttempt[]> {
   const reply = await call<WebhookAttempt[]>("GET", `/webhooks/deliveries${query ? `?${query}` : ""}`, { key });
   expect(reply.status).toBe(200);
@@ -112,17 +125,18 @@ async function deliveries(key: string, query = ""): Promise<WebhookAttempt[]> {
 }
 
 /** Waits until the agent's attempt log shows `outcome` for `messageId`; answers the whole log. */
-function outcomeLogged(agent: TestAgent, messageId: string, outcome: WebhookAttempt["outcome"], timeoutMs = 10_000): Promise<WebhookAttempt[]> {
-  return eventually(async () => {
+function outcomeLogged(agent: TestAgent, messageId: string, outcome: WebhookAttempt["outcome"], timeoutMs = WAIT.timeout): Promise<WebhookAttempt[]> {
+  return vi.waitFor(async () => {
     const log = await deliveries(agent.apiKey, "limit=100");
-    return log.some((a) => a.messageId === messageId && a.outcome === outcome) ? log : null;
-  }, timeoutMs, `${outcome} for ${messageId}`);
+    expect(log.map((a) => [a.messageId, a.outcome]), `${outcome} for ${messageId}`).toContainEqual([messageId, outcome]);
+    return log;
+  }, { ...WAIT, timeout: timeoutMs });
 }
 
 async function sendText(from: TestAgent, to: TestAgent, payload: unknown = "hello", extra: Record<string, unknown> = {}): Promise<string> {
-  const reply = await send(from, textMessage(to.name, payload, extra));
+  const reply = await send<SendResponse>(from, textMessage(to.name, payload, extra));
   expect(reply.status).toBe(201);
-  return reply.body.id as string;
+  return reply.body.id;
 }
 
 /** A recipient whose webhook points at a fresh box (scripted before it is registered), and a sender. */
@@ -219,7 +233,8 @@ describe("a delivery", () => {
   });
 
   it("that gets no answer within WEBHOOK_TIMEOUT_MS counts as a failure and is retried", async () => {
-    const { box, bob, alice } = await pair([{ status: 200, delayMs: 1500 }]);
+    // Far beyond the timeout, so a timer that fires late on a loaded machine still fires first.
+    const { box, bob, alice } = await pair([{ status: 200, delayMs: 10 * WEBHOOK_TIMEOUT_MS }]);
     const id = await sendText(alice, bob);
     const log = await outcomeLogged(bob, id, "delivered");
 
@@ -234,13 +249,14 @@ describe("a delivery", () => {
 
   it("never happens inline: the send answers 201 before the receiver has answered", async () => {
     const { box, bob, alice } = await pair([{ status: 200, delayMs: 1500 }]);
-    const reply = await send(alice, textMessage(bob.name, "slow"));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "slow"));
     const returnedAt = Date.now();
     expect(reply.status).toBe(201);
-    const answered = await eventually(async () => {
+    const answered = await vi.waitFor(async () => {
       const [first] = await arrivals(box);
-      return first?.answeredAt ? first : null;
-    });
+      expect(first?.answeredAt, "the receiver's answer").toEqual(expect.any(Number));
+      return first!;
+    }, WAIT);
     expect(messageIdOf(answered)).toBe(reply.body.id);
     expect(returnedAt).toBeLessThan(answered.answeredAt!);
   });
@@ -322,38 +338,40 @@ describe("410 Gone", () => {
     const gone = await sendText(alice, bob, "answered 410");
     await outcomeLogged(bob, gone, "disabled");
 
-    const record = await eventually(async () => {
-      const me = await call("GET", "/agents/me", { key: bob.apiKey });
-      return me.body.webhookDisabled ? me.body : null;
-    });
-    expect(record.webhookDisabled).toEqual(expect.stringContaining("410"));
+    const record = await vi.waitFor(async () => {
+      const me = await call<AgentPrivate>("GET", "/agents/me", { key: bob.apiKey });
+      expect(me.body.webhookDisabled, "the record shows the webhook disabled").toEqual(expect.stringContaining("410"));
+      return me.body;
+    }, WAIT);
     expect(record.webhook).toBe(false);
-    const listed = await call("GET", `/agents/${bob.name}`, { key: alice.apiKey });
+    const listed = await call<AgentPublic>("GET", `/agents/${bob.name}`, { key: alice.apiKey });
     expect(listed.body.webhook).toBe(false);
 
     const whileOff = await sendText(alice, bob, "while disabled");
-    await sleep(1000); // a live webhook would get it within milliseconds
-    expect(await arrivals(box)).toHaveLength(1);
     expect(await messageStatus(bob, whileOff)).toBe(200); // still in the inbox for polling
 
     const target = newUrl ? newBox() : box;
-    const patched = await call("PATCH", "/agents/me", { key: bob.apiKey, json: { webhookUrl: target.url } });
+    const patched = await call<AgentPrivate>("PATCH", "/agents/me", { key: bob.apiKey, json: { webhookUrl: target.url } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ webhook: true, webhookDisabled: null, webhookUrl: target.url });
 
     const after = await sendText(alice, bob, "after re-enabling");
-    await outcomeLogged(bob, after, "delivered");
+    const log = await outcomeLogged(bob, after, "delivered");
+    // Deliveries go out in inbox order, so had the message stored while the webhook was off been
+    // queued, it would have been tried before this later one: it never was, and is not pushed
+    // later either (it remains for polling).
+    expect(log.map((a) => a.messageId)).not.toContain(whileOff);
     const got = await arrivals(target);
     expect(successes(got).map(messageIdOf)).toEqual([after]);
-    // Messages stored while the webhook was off are not pushed later (they remain for polling).
     expect(got.map(messageIdOf)).not.toContain(whileOff);
+    expect((await arrivals(box)).map(messageIdOf)).toEqual(newUrl ? [gone] : [gone, after]);
   });
 });
 
 describe("deleteOnDelivery", () => {
   it("removes a delivered message from the inbox when set, and keeps it otherwise", async () => {
     const { box, bob, alice } = await pair();
-    const patched = await call("PATCH", "/agents/me", { key: bob.apiKey, json: { deleteOnDelivery: true } });
+    const patched = await call<AgentPrivate>("PATCH", "/agents/me", { key: bob.apiKey, json: { deleteOnDelivery: true } });
     expect(patched.status).toBe(200);
     expect(patched.body.deleteOnDelivery).toBe(true);
     const keeper = await register("whkeep", { webhookUrl: newBox().url });
@@ -361,7 +379,7 @@ describe("deleteOnDelivery", () => {
     const dropped = await sendText(alice, bob, "webhook only");
     const kept = await sendText(alice, keeper, "also polled");
     await arrivalsAtLeast(box, 1);
-    await eventually(async () => (await messageStatus(bob, dropped)) === 404, 10_000, "the delivered message to be removed");
+    await vi.waitFor(async () => expect(await messageStatus(bob, dropped), "the delivered message's status").toBe(404), WAIT);
     await outcomeLogged(bob, dropped, "delivered");
 
     await outcomeLogged(keeper, kept, "delivered");
@@ -372,7 +390,7 @@ describe("deleteOnDelivery", () => {
 describe("POST /agents/:name/webhook/test", () => {
   it("sends a signed test event now and answers the attempt's outcome", async () => {
     const { box, bob } = await pair();
-    const reply = await call("POST", `/agents/${bob.name}/webhook/test`, { key: bob.apiKey });
+    const reply = await call<WebhookTestResult>("POST", `/agents/${bob.name}/webhook/test`, { key: bob.apiKey });
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ ok: true, webhookId: expect.any(String), status: 200, latencyMs: expect.any(Number), error: null });
 
@@ -394,16 +412,16 @@ describe("POST /agents/:name/webhook/test", () => {
 
   it("is 404 for an agent without a webhookUrl, open to the admin for any agent, 403 for another agent", async () => {
     const { box, bob, alice } = await pair();
-    const noHook = await call("POST", `/agents/${alice.name}/webhook/test`, { key: alice.apiKey });
+    const noHook = await call<ErrorBody>("POST", `/agents/${alice.name}/webhook/test`, { key: alice.apiKey });
     expect(noHook.status).toBe(404);
     expect(noHook.body.code).toBe("NOT_FOUND");
 
-    const byAdmin = await call("POST", `/agents/${bob.name}/webhook/test`, { key: ADMIN_KEY });
+    const byAdmin = await call<WebhookTestResult>("POST", `/agents/${bob.name}/webhook/test`, { key: ADMIN_KEY });
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.ok).toBe(true);
     await arrivalsAtLeast(box, 1);
 
-    const byOther = await call("POST", `/agents/${bob.name}/webhook/test`, { key: alice.apiKey });
+    const byOther = await call<ErrorBody>("POST", `/agents/${bob.name}/webhook/test`, { key: alice.apiKey });
     expect(byOther.status).toBe(403);
     expect(byOther.body.code).toBe("FORBIDDEN");
     expect(await arrivals(box)).toHaveLength(1);
@@ -448,11 +466,12 @@ describe("GET /webhooks/deliveries", () => {
     expect(await deliveries(bob.apiKey, `limit=2&before=${encodeURIComponent(page2[1]!.at)}`)).toEqual([]);
 
     // The admin's view is fed by the inboxes in batches (FEED_FLUSH_MS), so it may lag a moment.
-    const adminLog = await eventually(async () => {
+    const adminLog = await vi.waitFor(async () => {
       const all = await deliveries(ADMIN_KEY, "limit=100");
       const ours = all.filter((a) => a.agent === bob.name || a.agent === carol.name);
-      return ours.length === 5 ? all : null;
-    }, 10_000, "the admin's view of both agents' attempts");
+      expect(ours, "the admin's view of both agents' attempts").toHaveLength(5);
+      return all;
+    }, WAIT);
     expect(adminLog.filter((a) => a.agent === bob.name)).toEqual(bobLog);
     expect(adminLog.filter((a) => a.agent === carol.name).map((a) => a.messageId)).toEqual([carolId]);
 
@@ -470,9 +489,9 @@ describe("GET /webhooks/deliveries", () => {
 describe("secrets", () => {
   it("signs with both the new and the old secret after a rotation", async () => {
     const { box, bob, alice } = await pair();
-    const rotated = await call("POST", `/agents/${bob.name}/webhook/rotate-secret`, { key: bob.apiKey });
+    const rotated = await call<{ webhookSecret: string }>("POST", `/agents/${bob.name}/webhook/rotate-secret`, { key: bob.apiKey });
     expect(rotated.status).toBe(200);
-    const newSecret = rotated.body.webhookSecret as string;
+    const newSecret = rotated.body.webhookSecret;
     expect(newSecret).toMatch(/^whsec_/);
     expect(newSecret).not.toBe(bob.webhookSecret);
 
@@ -486,9 +505,9 @@ describe("secrets", () => {
 
   it("stops signing with the old secret when the overlap ends (WEBHOOK_SECRET_OVERLAP_S=2 here)", async () => {
     const { box, bob, alice } = await pair();
-    const rotated = await call("POST", `/agents/${bob.name}/webhook/rotate-secret`, { key: bob.apiKey });
-    const until = Date.parse(rotated.body.previousSecretValidUntil as string);
-    const newSecret = rotated.body.webhookSecret as string;
+    const rotated = await call<{ webhookSecret: string; previousSecretValidUntil: string }>("POST", `/agents/${bob.name}/webhook/rotate-secret`, { key: bob.apiKey });
+    const until = Date.parse(rotated.body.previousSecretValidUntil);
+    const newSecret = rotated.body.webhookSecret;
     await sendText(alice, bob, "during the overlap");
     const [during] = await arrivalsAtLeast(box, 1);
     // Signed during the overlap: both secrets (the attempt's own timestamp says when it was signed).
@@ -504,7 +523,7 @@ describe("secrets", () => {
     expect(await signedWith(bob.webhookSecret, after!)).toBe(false);
 
     // The test event follows the same rule.
-    const test = await call("POST", `/agents/${bob.name}/webhook/test`, { key: bob.apiKey });
+    const test = await call<{ ok: boolean }>("POST", `/agents/${bob.name}/webhook/test`, { key: bob.apiKey });
     expect(test.body.ok).toBe(true);
     const [, , tested] = await arrivalsAtLeast(box, 3);
     expect(signaturesOf(tested!)).toHaveLength(1);
@@ -513,9 +532,9 @@ describe("secrets", () => {
   it("gives a new URL a new secret, returned by the PATCH, which signs deliveries to it", async () => {
     const { box, bob, alice } = await pair();
     const moved = newBox();
-    const patched = await call("PATCH", `/agents/${bob.name}`, { key: bob.apiKey, json: { webhookUrl: moved.url } });
+    const patched = await call<AgentPrivate & { webhookSecret: string }>("PATCH", `/agents/${bob.name}`, { key: bob.apiKey, json: { webhookUrl: moved.url } });
     expect(patched.status).toBe(200);
-    const secret = patched.body.webhookSecret as string;
+    const secret = patched.body.webhookSecret;
     expect(secret).toMatch(/^whsec_/);
     expect(secret).not.toBe(bob.webhookSecret);
 

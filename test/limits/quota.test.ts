@@ -3,6 +3,8 @@
 // Each sender may send only 5 a minute (RATE_LIMIT_PER_MIN=5), so tests use several senders.
 
 import { describe, expect, it } from "vitest";
+import type { MessagePage, SendResponse } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
 import { call, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 const INBOX_MAX = 5;
@@ -15,7 +17,7 @@ async function agents(prefix: string, n: number): Promise<TestAgent[]> {
 async function fill(sender: TestAgent, recipient: TestAgent): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < INBOX_MAX; i++) {
-    const sent = await send(sender, textMessage(recipient.name, `fill${i}`));
+    const sent = await send<SendResponse>(sender, textMessage(recipient.name, `fill${i}`));
     expect(sent.status).toBe(201);
     ids.push(sent.body.id as string);
   }
@@ -24,7 +26,7 @@ async function fill(sender: TestAgent, recipient: TestAgent): Promise<string[]> 
 
 /** Every id in an agent's inbox (the inbox never holds more than INBOX_MAX < PAGE_MAX here). */
 async function storedIds(agent: TestAgent): Promise<string[]> {
-  const got = await inbox(agent, "sort=asc&limit=10");
+  const got = await inbox<MessagePage>(agent, "sort=asc&limit=10");
   expect(got.status).toBe(200);
   expect(got.body.hasMore).toBe(false);
   return got.body.messages.map((m: { id: string }) => m.id);
@@ -35,7 +37,7 @@ describe("a full inbox", () => {
     const [filler, other, bob] = await agents("q_direct", 3);
     const ids = await fill(filler!, bob!);
 
-    const refused = await send(other!, textMessage(bob!.name, "one too many"));
+    const refused = await send<ErrorBody>(other!, textMessage(bob!.name, "one too many"));
     expect(refused.status).toBe(507);
     expect(refused.body.code).toBe("INBOX_FULL");
     expect(refused.body.names).toEqual([bob!.name]);
@@ -48,7 +50,7 @@ describe("a full inbox", () => {
   it("is refused the same way whatever the case of the name in `to`", async () => {
     const [filler, other, bob] = await agents("q_case", 3);
     await fill(filler!, bob!);
-    const refused = await send(other!, textMessage(bob!.name.toUpperCase(), "shouting"));
+    const refused = await send<ErrorBody>(other!, textMessage(bob!.name.toUpperCase(), "shouting"));
     expect(refused.status).toBe(507);
     expect(refused.body.code).toBe("INBOX_FULL");
     // The registered spelling is named.
@@ -59,17 +61,17 @@ describe("a full inbox", () => {
     const [filler, sender, full, open] = await agents("q_multi", 4);
     const fullIds = await fill(filler!, full!);
 
-    const sent = await send(sender!, textMessage([full!.name, open!.name], "to both"));
+    const sent = await send<SendResponse>(sender!, textMessage([full!.name, open!.name], "to both"));
     expect(sent.status).toBe(201);
     expect(sent.body.rejected).toEqual([{ name: full!.name, code: "INBOX_FULL" }]);
     expect(sent.body.recipients).toHaveLength(1);
-    expect(sent.body.recipients[0].name).toBe(open!.name);
-    expect(typeof sent.body.recipients[0].ts).toBe("string");
+    expect(sent.body.recipients[0]!.name).toBe(open!.name);
+    expect(typeof sent.body.recipients[0]!.ts).toBe("string");
 
     // The open inbox holds the copy with the answered id and ts; the full one is unchanged.
-    const got = await inbox(open!);
+    const got = await inbox<MessagePage>(open!);
     expect(got.body.messages).toHaveLength(1);
-    expect(got.body.messages[0]).toMatchObject({ id: sent.body.id, ts: sent.body.recipients[0].ts, payload: "to both" });
+    expect(got.body.messages[0]).toMatchObject({ id: sent.body.id, ts: sent.body.recipients[0]!.ts, payload: "to both" });
     expect(await storedIds(full!)).toEqual(fullIds);
   });
 
@@ -77,10 +79,10 @@ describe("a full inbox", () => {
     const [filler1, filler2, sender, a, b] = await agents("q_allfull", 5);
     await fill(filler1!, a!);
     await fill(filler2!, b!);
-    const refused = await send(sender!, textMessage([a!.name, b!.name], "nowhere"));
+    const refused = await send<ErrorBody>(sender!, textMessage([a!.name, b!.name], "nowhere"));
     expect(refused.status).toBe(507);
     expect(refused.body.code).toBe("INBOX_FULL");
-    expect([...refused.body.names].sort()).toEqual([a!.name, b!.name].sort());
+    expect([...refused.body.names!].sort()).toEqual([a!.name, b!.name].sort());
   });
 
   it("accepts a send again after the recipient deletes a message, and is full again after it", async () => {
@@ -91,11 +93,11 @@ describe("a full inbox", () => {
     const deleted = await call("DELETE", `/messages/${ids[0]}`, { key: bob!.apiKey });
     expect(deleted.status).toBe(204);
 
-    const accepted = await send(other!, textMessage(bob!.name, "room again"));
+    const accepted = await send<SendResponse>(other!, textMessage(bob!.name, "room again"));
     expect(accepted.status).toBe(201);
     expect(await storedIds(bob!)).toEqual([...ids.slice(1), accepted.body.id]);
 
-    const fullAgain = await send(other!, textMessage(bob!.name, "full again"));
+    const fullAgain = await send<ErrorBody>(other!, textMessage(bob!.name, "full again"));
     expect(fullAgain.status).toBe(507);
     expect(fullAgain.body.code).toBe("INBOX_FULL");
   });

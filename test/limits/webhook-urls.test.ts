@@ -1,11 +1,13 @@
 // Webhook URL validation (SPEC §4.4) as deployed: this project runs with
 // ALLOW_PRIVATE_WEBHOOKS=false, the production setting. A webhook URL must be https, must not carry
-// credentials, and must not name localhost or an IP literal in a private, loopback or link-local
-// range, in any of the numeric spellings the URL parser accepts. Every refused URL is a 400
+// credentials, and must not name localhost (or another local-only name, or a name with empty
+// labels) or an IP literal outside public unicast space, in any of the numeric spellings the URL
+// parser accepts, IPv4 inside IPv6 included. Every refused URL is a 400
 // BAD_REQUEST naming webhookUrl and changes nothing, through each way a URL can be set: PATCH
 // /agents/:name (the agent itself), POST /agents (admin) and POST /register (with an invite).
 
 import { describe, expect, it } from "vitest";
+import type { AgentPrivate, Invite } from "../../protocol/envelope.js";
 import { ADMIN_KEY, call, register, uniqueName, type Reply } from "../support/relay.js";
 
 /** URLs the relay must refuse, each with what makes it unacceptable. */
@@ -31,6 +33,17 @@ const REFUSED: [string, unknown][] = [
   ["IPv6 unique local [fc00::1]", "https://[fc00::1]/hook"],
   ["IPv6 unique local [fd12:3456::1]", "https://[fd12:3456::1]/hook"],
   ["IPv6 link-local [fe80::1]", "https://[fe80::1]/hook"],
+  ["IPv4-translated loopback [::ffff:0:127.0.0.1]", "https://[::ffff:0:127.0.0.1]/hook"],
+  ["IPv4-compatible [::8.8.8.8]", "https://[::8.8.8.8]/hook"],
+  ["6to4 of 127.0.0.1 [2002:7f00:1::1]", "https://[2002:7f00:1::1]/hook"],
+  ["Teredo [2001:0:4136:e378:8000:63bf:3fff:fdd2]", "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook"],
+  ["NAT64 [64:ff9b::8.8.8.8]", "https://[64:ff9b::8.8.8.8]/hook"],
+  ["IPv6 site-local [fec0::1]", "https://[fec0::1]/hook"],
+  ["IPv6 discard-only [100::1]", "https://[100::1]/hook"],
+  ["6to4 relay anycast 192.88.99.1", "https://192.88.99.1/hook"],
+  ["localhost with two trailing dots", "https://localhost../hook"],
+  ["127.0.0.1 with two trailing dots", "https://127.0.0.1../hook"],
+  ["localhost.localdomain", "https://localhost.localdomain/hook"],
   ["localhost", "https://localhost/hook"],
   ["LOCALHOST in capitals", "https://LOCALHOST/hook"],
   ["localhost with a trailing dot", "https://localhost./hook"],
@@ -67,27 +80,26 @@ const ORIGINAL_URL = "https://example.com/original";
 
 function expectRefusedUrl(reply: Reply): void {
   expect(reply.status, reply.text).toBe(400);
-  expect(reply.body).toMatchObject({ code: "BAD_REQUEST" });
-  expect(reply.body.error).toMatch(/webhookUrl/);
+  expect(reply.body).toMatchObject({ code: "BAD_REQUEST", error: expect.stringMatching(/webhookUrl/) });
 }
 
 /** The agent's private record, read by the admin. */
-async function record(name: string): Promise<any> {
-  const reply = await call("GET", `/agents/${name}`, { key: ADMIN_KEY });
+async function record(name: string): Promise<AgentPrivate> {
+  const reply = await call<AgentPrivate>("GET", `/agents/${name}`, { key: ADMIN_KEY });
   expect(reply.status).toBe(200);
   return reply.body;
 }
 
 async function createInvite(): Promise<string> {
-  const reply = await call("POST", "/invites", { key: ADMIN_KEY, json: { maxUses: 1, label: "webhook-url test" } });
+  const reply = await call<Invite>("POST", "/invites", { key: ADMIN_KEY, json: { maxUses: 1, label: "webhook-url test" } });
   expect(reply.status).toBe(201);
-  return reply.body.code as string;
+  return reply.body.code;
 }
 
 async function inviteUses(code: string): Promise<number> {
-  const reply = await call("GET", "/invites", { key: ADMIN_KEY });
+  const reply = await call<Invite[]>("GET", "/invites", { key: ADMIN_KEY });
   expect(reply.status).toBe(200);
-  return (reply.body as { code: string; uses: number }[]).find((invite) => invite.code === code)!.uses;
+  return reply.body.find((invite) => invite.code === code)!.uses;
 }
 
 describe("refused webhook URLs (ALLOW_PRIVATE_WEBHOOKS=false)", () => {
@@ -164,7 +176,7 @@ describe("a 3000-character webhook URL (larger than this project's 2048-byte bod
 describe("accepted webhook URLs (public https)", () => {
   it.each(ACCEPTED)("%s is accepted by PATCH, returned with a new secret and stored as sent", async (url) => {
     const agent = await register("wu_ok_patch");
-    const reply = await call("PATCH", `/agents/${agent.name}`, { key: agent.apiKey, json: { webhookUrl: url } });
+    const reply = await call<AgentPrivate & { webhookSecret: string }>("PATCH", `/agents/${agent.name}`, { key: agent.apiKey, json: { webhookUrl: url } });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body).toMatchObject({ webhookUrl: url, webhook: true });
     expect(reply.body.webhookSecret).toMatch(/^whsec_/);

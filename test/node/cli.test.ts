@@ -9,17 +9,21 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { ReceivedMessage } from "../../client/index.js";
 import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
-import { eventuallyPasses, spawnCaptured, startTestRelay, tempDirs, type CapturedProcess, type TestRelay } from "../support/node-relay.js";
+import { spawnCaptured, startTestRelay, tempDirs, type CapturedProcess, type TestRelay } from "../support/node-relay.js";
 
 const ADMIN_KEY = `cli-test-admin-${randomBytes(8).toString("hex")}`;
 const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
 /** One CLI run (not `watch`) must finish within this. */
 const RUN_TIMEOUT_MS = 30_000;
-/** How long to wait for something asynchronous (a watcher handling messages, retries). */
-const EVENTUALLY_MS = 20_000;
+/**
+ * How long to wait for something asynchronous (a watcher handling messages, retries): vi.waitFor
+ * retries the check until it passes. Longer than RUN_TIMEOUT_MS, so a check that runs the CLI is
+ * retried (or reports its own timeout) rather than cut off while it is still running.
+ */
+const WAIT = { timeout: 2 * RUN_TIMEOUT_MS, interval: 200 };
 const METACHARACTERS = "$(touch pwned); `touch pwned2`; '; rm -rf ./keep; \" | touch pwned3 && echo $HOME > pwned4";
 
 let testRelay: TestRelay;
@@ -120,8 +124,6 @@ async function stopWatch(watcher: Watcher, signal: NodeJS.Signals = "SIGTERM"): 
   return exit.code;
 }
 
-/** Retries `check` (expectations) until it passes, for up to EVENTUALLY_MS. */
-const eventually = <T>(check: () => T | Promise<T>, what: string): Promise<T> => eventuallyPasses(check, EVENTUALLY_MS, what);
 
 /** The JSON lines a `cat >> FILE` command collected, parsed. */
 function jsonLines(path: string): ReceivedMessage[] {
@@ -292,14 +294,14 @@ describe("watch --exec", () => {
     const watcher = startWatch(agent, ["--exec", "cat >> out.jsonl", "--topic", "w"]);
     const texts = ["first", "second", "third"];
     for (const text of texts) await as(alice, ["send", "--encrypt", "--to", agent.name, "--topic", "w", text]);
-    const lines = await eventually(() => {
+    const lines = await vi.waitFor(() => {
       const got = jsonLines(out);
-      expect(got).toHaveLength(3);
+      expect(got, "messages the watcher handled").toHaveLength(3);
       return got;
-    }, "the watcher handles three messages");
+    }, WAIT);
     expect(lines.map((m) => m.plaintext)).toEqual(texts);
     expect(lines.every((m) => m.verified && m.from === alice.name)).toBe(true);
-    await eventually(async () => expect(await inboxOf(agent)).toEqual([]), "the handled messages are acked");
+    await vi.waitFor(async () => expect(await inboxOf(agent), "the handled messages are acked").toEqual([]), WAIT);
     expect(await stopWatch(watcher)).toBe(0);
     expect(jsonLines(out)).toHaveLength(3);
   });
@@ -312,10 +314,10 @@ describe("watch --exec", () => {
     const failing = (await as(alice, ["send", "--to", agent.name, "fail"])).stdout.trim();
     await as(alice, ["send", "--to", agent.name, "fine"]);
     const runs = () => (existsSync(join(agent.dir, "runs.log")) ? readFileSync(join(agent.dir, "runs.log"), "utf8").trim().split("\n") : []);
-    await eventually(() => expect(runs()).toContain("fine"), "the next message is handled after the failing one");
+    await vi.waitFor(() => expect(runs(), "the next message is handled after the failing one").toContain("fine"), WAIT);
     expect(runs()).toEqual(["fail", "fail", "fail", "fail", "fine"]);
     expect(watcher.stderr()).toContain("left in the inbox");
-    await eventually(async () => expect((await inboxOf(agent)).map((m) => m.id)).toEqual([failing]), "only the failed message stays");
+    await vi.waitFor(async () => expect((await inboxOf(agent)).map((m) => m.id), "only the failed message stays").toEqual([failing]), WAIT);
     expect(await stopWatch(watcher, "SIGINT")).toBe(0);
   });
 
@@ -326,16 +328,16 @@ describe("watch --exec", () => {
     const args = ["--exec", "cat >> out.jsonl", "--no-ack", "--cursor-file", "cursor.txt"];
     let watcher = startWatch(agent, args);
     for (const text of ["m1", "m2"]) await as(alice, ["send", "--to", agent.name, text]);
-    await eventually(() => expect(jsonLines(out)).toHaveLength(2), "two messages handled before the stop");
+    await vi.waitFor(() => expect(jsonLines(out), "two messages handled before the stop").toHaveLength(2), WAIT);
     expect(await stopWatch(watcher)).toBe(0);
     const cursor = readFileSync(join(agent.dir, "cursor.txt"), "utf8").trim();
     expect(cursor).toBe(jsonLines(out)[1]!.ts);
 
     for (const text of ["m3", "m4", "m5"]) await as(alice, ["send", "--to", agent.name, text]);
     watcher = startWatch(agent, args);
-    await eventually(() => expect(jsonLines(out)).toHaveLength(5), "the messages sent while stopped are handled");
+    await vi.waitFor(() => expect(jsonLines(out), "the messages sent while stopped are handled").toHaveLength(5), WAIT);
     await as(alice, ["send", "--to", agent.name, "m6"]);
-    await eventually(() => expect(jsonLines(out)).toHaveLength(6), "a message sent after the restart is handled");
+    await vi.waitFor(() => expect(jsonLines(out), "a message sent after the restart is handled").toHaveLength(6), WAIT);
     expect(await stopWatch(watcher)).toBe(0);
     expect(jsonLines(out).map((m) => m.plaintext)).toEqual(["m1", "m2", "m3", "m4", "m5", "m6"]);
     expect(await inboxOf(agent)).toHaveLength(6);
@@ -346,7 +348,7 @@ describe("watch --exec", () => {
     const watcher = startWatch(agent, ["--exec", "cat > /dev/null"]);
     const id = (await as(alice, ["send", "--to", agent.name, "x"])).stdout.trim();
     const path = join(home, ".config", "clawtalk", `${agent.name.toLowerCase()}.cursor`);
-    await eventually(() => expect(existsSync(path)).toBe(true), "the cursor file is written");
+    await vi.waitFor(() => expect(existsSync(path), "the cursor file is written").toBe(true), WAIT);
     expect(await stopWatch(watcher)).toBe(0);
     expect(readFileSync(path, "utf8").trim()).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -361,7 +363,7 @@ describe("watch --exec", () => {
     const watcher = startWatch(agent, ["--exec", "cat >> out.jsonl"]);
     await as(alice, ["send", "--to", agent.name, METACHARACTERS]);
     await as(alice, ["send", "--to", agent.name, "--encrypt", METACHARACTERS]);
-    await eventually(() => expect(jsonLines(out)).toHaveLength(2), "both messages handled");
+    await vi.waitFor(() => expect(jsonLines(out), "both messages handled").toHaveLength(2), WAIT);
     expect(await stopWatch(watcher)).toBe(0);
     expect(jsonLines(out).map((m) => m.plaintext)).toEqual([METACHARACTERS, METACHARACTERS]);
     for (const file of ["pwned", "pwned2", "pwned3", "pwned4"]) expect(existsSync(join(agent.dir, file))).toBe(false);

@@ -6,8 +6,8 @@
 // or may not be stored, but never twice, and a client retrying them with the same id settles them.
 
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { eventually, httpCall, livingProcesses, prepareTestRelay, registerAgent, uniqueName, type TestRelay } from "../support/node-relay.js";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { httpCall, livingProcesses, prepareTestRelay, registerAgent, uniqueName, type TestRelay } from "../support/node-relay.js";
 
 const TOTAL = 2_000;
 const SENDERS = 20;
@@ -41,18 +41,18 @@ interface Page {
 const deadline = new AbortController();
 
 /** A request cut short by the file's global deadline. */
-const call = (base: string, method: string, path: string, key: string, json?: unknown) =>
-  httpCall(base, method, path, { key, json, signal: deadline.signal });
+const call = <T = unknown>(base: string, method: string, path: string, key: string, json?: unknown) =>
+  httpCall<T>(base, method, path, { key, json, signal: deadline.signal });
 
 /** The whole inbox, oldest first, walked with the exact cursor `sort=asc&after=<newestTs>`. */
 async function readWholeInbox(base: string, agent: Agent): Promise<Envelope[]> {
   const all: Envelope[] = [];
   let after: string | null = null;
   for (let pages = 0; pages < 1_000; pages++) {
-    const query = `sort=asc&limit=100${after === null ? "" : `&after=${encodeURIComponent(after)}`}`;
-    const reply = await call(base, "GET", `/messages?${query}`, agent.apiKey);
+    const query: string = `sort=asc&limit=100${after === null ? "" : `&after=${encodeURIComponent(after)}`}`;
+    const reply = await call<Page>(base, "GET", `/messages?${query}`, agent.apiKey);
     if (reply.status !== 200) throw new Error(`GET /messages?${query}: ${reply.status} ${reply.text}`);
-    const page = reply.body as Page;
+    const page = reply.body;
     all.push(...page.messages);
     if (page.messages.length === 0 || !page.hasMore) return all;
     after = page.newestTs;
@@ -222,14 +222,14 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
     const body = { to: recipient.name, type: "notification", encrypted: false, payload: "after the restart", id };
     sent.set(id, { sender, body });
 
-    const reply = await call(relay.url, "POST", "/messages", sender.apiKey, body);
+    const reply = await call<{ ts: string }>(relay.url, "POST", "/messages", sender.apiKey, body);
     expect(reply.status).toBe(201);
     expect(ms(reply.body.ts)).toBeGreaterThan(latestBefore);
 
-    const after = await call(relay.url, "GET", `/messages?sort=asc&after=${encodeURIComponent(new Date(latestBefore).toISOString())}`, recipient.apiKey);
+    const after = await call<Page>(relay.url, "GET", `/messages?sort=asc&after=${encodeURIComponent(new Date(latestBefore).toISOString())}`, recipient.apiKey);
     expect(after.status).toBe(200);
-    expect((after.body as Page).messages.map((m) => m.id)).toEqual([id]);
-    expect((after.body as Page).messages[0]!.ts).toBe(reply.body.ts);
+    expect(after.body.messages.map((m) => m.id)).toEqual([id]);
+    expect(after.body.messages[0]!.ts).toBe(reply.body.ts);
   });
 
   test("ids answered before the crash are still recognised after it: a replay answers 200 with the original ts and stores nothing", async () => {
@@ -239,7 +239,7 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
     expect(replayed.length).toBeGreaterThan(0);
     for (const [id, ts] of replayed) {
       const { sender, body } = sent.get(id)!;
-      const reply = await call(relay.url, "POST", "/messages", sender.apiKey, body);
+      const reply = await call<{ id: string; ts: string }>(relay.url, "POST", "/messages", sender.apiKey, body);
       expect(reply.status, reply.text).toBe(200);
       expect(reply.body.id).toBe(id);
       expect(reply.body.ts).toBe(ts);
@@ -274,7 +274,10 @@ describe("crash recovery: a relay killed mid-burst keeps every message it answer
     const relay = testRelay.started[1]!;
     expect(livingProcesses("workerd", `127.0.0.1:${testRelay.port}`).length).toBeGreaterThan(0);
     await relay.stop();
-    await eventually(() => livingProcesses("workerd", `127.0.0.1:${testRelay.port}`).length === 0, 10_000, "workerd to exit");
+    await vi.waitFor(() => expect(livingProcesses("workerd", `127.0.0.1:${testRelay.port}`), "workerd still running").toEqual([]), {
+      timeout: 10_000,
+      interval: 100,
+    });
     for (const started of testRelay.started) expect(livingProcesses().filter((p) => p.pgid === started.pid)).toEqual([]);
     await expect(fetch(`${relay.url}/health`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
   });

@@ -1,7 +1,9 @@
 // client/poll.sh (SPEC §6): the bash + curl + jq poller, run for real against a real `wrangler dev`
 // relay on on-disk state. Each scenario registers its own agents and gets its own scratch
 // directory (callback output, cursor file, HOME), and every poll.sh runs in its own process group,
-// so it and any callback it started can be ended by id.
+// so it and any callback it started can be ended by id (after each test, whatever its outcome).
+// The one test that stops a relay stops a relay of its own: a failure there cannot leave the
+// relay of the other tests down.
 //
 // The callback used in most scenarios is a small Node script (written below) that parses its
 // whole stdin as ONE JSON document — two documents, or none, make it fail — and appends what it
@@ -13,13 +15,12 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileS
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 import {
-  eventually,
+  httpCall,
   killGroup,
   registerAgent,
-  relayCaller,
   spawnCaptured,
   startTestRelay,
   tempDirs,
@@ -36,8 +37,8 @@ const RELAY_VARS = { RATE_LIMIT_PER_MIN: "100000" };
 const REQUEST_TIMEOUT_MS = 10_000;
 /** A CLAWTALK_ONCE run, or a poll.sh that should exit by itself, must end within this. */
 const RUN_TIMEOUT_MS = 60_000;
-/** How long a long-running poll.sh may take to handle what it was sent. */
-const HANDLE_WAIT_MS = 20_000;
+/** How long a long-running poll.sh may take to handle what it was sent (vi.waitFor retries the check). */
+const WAIT = { timeout: 30_000, interval: 100 };
 
 const CALLBACK_SCRIPT = `
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
@@ -59,7 +60,10 @@ process.exit(failing ? 1 : 0);
 // ---------------------------------------------------------------------------------------------
 // Relay helpers (plain fetch).
 
-type Agent = RegisteredAgent;
+/** An agent, and the relay it is registered on. */
+interface Agent extends RegisteredAgent {
+  relay: TestRelay;
+}
 
 interface Sent {
   id: string;
@@ -67,26 +71,47 @@ interface Sent {
   payload: string;
 }
 
-/** The relay's port, state directory and admin key; it is stopped and restarted on them once. */
+/** The relay most tests share (the outage test starts one of its own). */
 let testRelay: TestRelay;
 
-const call = relayCaller(() => testRelay.url, { timeoutMs: REQUEST_TIMEOUT_MS });
+/** `method path` as `agent` on its relay. */
+function call<T = unknown>(agent: Agent, method: string, path: string, json?: unknown) {
+  return httpCall<T>(agent.relay.url, method, path, { key: agent.apiKey, json, timeoutMs: REQUEST_TIMEOUT_MS });
+}
 
-function register(prefix: string): Promise<Agent> {
-  return registerAgent(testRelay, uniqueName(prefix), {}, { timeoutMs: REQUEST_TIMEOUT_MS });
+async function register(prefix: string, relay: TestRelay): Promise<Agent> {
+  return { ...(await registerAgent(relay, uniqueName(prefix), {}, { timeoutMs: REQUEST_TIMEOUT_MS })), relay };
 }
 
 async function send(from: Agent, to: Agent, payload: string, extra: Record<string, unknown> = {}): Promise<Sent> {
-  const reply = await call("POST", "/messages", from.apiKey, { to: to.name, type: "notification", encrypted: false, payload, ...extra });
+  const reply = await call<{ id: string; ts: string }>(from, "POST", "/messages", { to: to.name, type: "notification", encrypted: false, payload, ...extra });
   if (reply.status !== 201) throw new Error(`send: ${reply.status} ${reply.text}`);
   return { id: reply.body.id, ts: reply.body.ts, payload };
 }
 
 /** Ids in the agent's inbox, oldest first. */
 async function inboxIds(agent: Agent): Promise<string[]> {
-  const reply = await call("GET", "/messages?sort=asc&limit=100", agent.apiKey);
+  const reply = await call<{ messages: { id: string }[] }>(agent, "GET", "/messages?sort=asc&limit=100");
   if (reply.status !== 200) throw new Error(`inbox: ${reply.status} ${reply.text}`);
-  return (reply.body.messages as { id: string }[]).map((m) => m.id);
+  return reply.body.messages.map((m) => m.id);
+}
+
+/**
+ * Waits until the relay has seen a request with the agent's key (the directory shows it seen).
+ * For a fresh agent that only poll.sh uses, this is poll.sh's first GET: it has reached the
+ * agent's inbox, which holds it as a long-poll when nothing is there.
+ */
+async function untilSeenByRelay(agent: Agent): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const reply = await httpCall<{ lastSeen: string | null }>(agent.relay.url, "GET", `/agents/${agent.name}`, {
+        key: agent.relay.adminKey,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      expect(reply.body.lastSeen, `${agent.name} seen by the relay`).toEqual(expect.any(String));
+    },
+    WAIT,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,13 +143,15 @@ interface Poller extends CapturedProcess {
 }
 
 const scratchDirs = tempDirs();
+/** The poll.sh processes of the running test, ended after it. */
 const pollers: Poller[] = [];
 
-async function scenario(prefix: string): Promise<Scenario> {
+/** A scratch directory and two fresh agents (bob polls, alice sends) on `relay`. */
+async function scenario(prefix: string, relay: TestRelay = testRelay): Promise<Scenario> {
   const dir = scratchDirs.make("clawtalk-poll-sh-");
   writeFileSync(join(dir, "callback.mjs"), CALLBACK_SCRIPT);
-  const bob = await register(`${prefix}_bob`);
-  const alice = await register(`${prefix}_alice`);
+  const bob = await register(`${prefix}_bob`, relay);
+  const alice = await register(`${prefix}_alice`, relay);
   const cursorFile = join(dir, "cursor");
   const attempts = (): Attempt[] => {
     const text = existsSync(join(dir, "attempts")) ? readFileSync(join(dir, "attempts"), "utf8") : "";
@@ -139,7 +166,7 @@ async function scenario(prefix: string): Promise<Scenario> {
     attempts,
     handled: () => attempts().filter((a) => a.ok).map((a) => a.id),
     env: (extra = {}) => ({
-      CLAWTALK_URL: testRelay.url,
+      CLAWTALK_URL: relay.url,
       CLAWTALK_API_KEY: bob.apiKey,
       CLAWTALK_CALLBACK: `"${process.execPath}" "${join(dir, "callback.mjs")}"`,
       CLAWTALK_CURSOR_FILE: cursorFile,
@@ -180,8 +207,18 @@ beforeAll(async () => {
   testRelay = await startTestRelay({ prefix: "clawtalk-poll-sh-relay-", vars: RELAY_VARS, startTimeoutMs: 60_000 });
 });
 
+// Each test starts with the shared relay serving, whatever happened before (it is never stopped
+// on purpose, but a test must not depend on the ones before it).
+beforeEach(async () => {
+  const health = await fetch(`${testRelay.url}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch(() => null);
+  if (!health?.ok) await testRelay.start();
+}, 90_000);
+
+afterEach(() => {
+  for (const poller of pollers.splice(0)) killGroup(poller.child.pid);
+});
+
 afterAll(async () => {
-  for (const poller of pollers) killGroup(poller.child.pid);
   await testRelay?.cleanup();
   scratchDirs.removeAll();
 }, 60_000);
@@ -250,10 +287,9 @@ describe("poll.sh: messages reach the callback in order and are deleted only aft
     const poller = startPoll(s.dir, s.env());
 
     // Retried: at least two failed attempts on the same message.
-    await eventually(
-      () => (s.attempts().filter((x) => x.id === failing.id && !x.ok).length >= 2 ? true : null),
-      HANDLE_WAIT_MS,
-      "the failing message to be tried twice",
+    await vi.waitFor(
+      () => expect(s.attempts().filter((x) => x.id === failing.id && !x.ok).length, "failed attempts on the failing message").toBeGreaterThanOrEqual(2),
+      WAIT,
     );
     // Nothing after it was handled meanwhile, and only the handled message was deleted.
     expect(s.handled()).toEqual([a.id]);
@@ -262,9 +298,9 @@ describe("poll.sh: messages reach the callback in order and are deleted only aft
     expect(poller.stderr()).toContain(`callback exited 1 on message ${failing.id}`);
 
     unlinkSync(join(s.dir, "broken"));
-    await eventually(() => (s.handled().length === 3 ? true : null), HANDLE_WAIT_MS, "the retried message and the next one");
+    await vi.waitFor(() => expect(s.handled(), "the retried message and the next one handled").toHaveLength(3), WAIT);
     expect(s.handled()).toEqual([a.id, failing.id, c.id]);
-    await eventually(async () => ((await inboxIds(s.bob)).length === 0 ? true : null), HANDLE_WAIT_MS, "an empty inbox");
+    await vi.waitFor(async () => expect(await inboxIds(s.bob), "the inbox").toEqual([]), WAIT);
 
     expect(await poller.terminate()).toEqual({ code: 0, signal: null });
   });
@@ -316,7 +352,7 @@ describe("poll.sh: the cursor file", () => {
 
     sent.push(await send(s.alice, s.bob, "m3"));
     let poller = startPoll(s.dir, loopEnv);
-    await eventually(() => (s.handled().length === 3 ? true : null), HANDLE_WAIT_MS, "m3");
+    await vi.waitFor(() => expect(s.handled(), "m3 handled").toHaveLength(3), WAIT);
     expect(await poller.terminate()).toEqual({ code: 0, signal: null });
 
     sent.push(await send(s.alice, s.bob, "m4"), await send(s.alice, s.bob, "m5"));
@@ -326,7 +362,7 @@ describe("poll.sh: the cursor file", () => {
     sent.push(await send(s.alice, s.bob, "m6"));
     poller = startPoll(s.dir, loopEnv);
     sent.push(await send(s.alice, s.bob, "m7"));
-    await eventually(() => (s.handled().length === 7 ? true : null), HANDLE_WAIT_MS, "m6 and m7");
+    await vi.waitFor(() => expect(s.handled(), "m6 and m7 handled").toHaveLength(7), WAIT);
     expect(await poller.terminate()).toEqual({ code: 0, signal: null });
 
     expect((await runPoll(s.dir, onceEnv)).code).toBe(0);
@@ -341,7 +377,7 @@ describe("poll.sh: the cursor file", () => {
     const next = await send(s.alice, s.bob, "next");
     const poller = startPoll(s.dir, s.env());
 
-    await eventually(() => (existsSync(join(s.dir, "slow-started")) ? true : null), HANDLE_WAIT_MS, "the slow callback to start");
+    await vi.waitFor(() => expect(existsSync(join(s.dir, "slow-started")), "the slow callback started").toBe(true), WAIT);
     expect(await poller.terminate()).toEqual({ code: 0, signal: null });
 
     expect(s.attempts().map((a) => [a.id, a.ok])).toEqual([[slow.id, true]]);
@@ -391,7 +427,7 @@ describe("poll.sh: --help, and encrypted messages", () => {
     const s = await scenario("sealed");
     const ciphertext = randomBytes(48).toString("base64");
     const nonce = randomBytes(24).toString("base64");
-    const reply = await call("POST", "/messages", s.alice.apiKey, { to: s.bob.name, type: "notification", encrypted: true, payload: ciphertext, nonce });
+    const reply = await call(s.alice, "POST", "/messages", { to: s.bob.name, type: "notification", encrypted: true, payload: ciphertext, nonce });
     expect(reply.status).toBe(201);
     expect((await runPoll(s.dir, s.env({ CLAWTALK_ONCE: "1" }))).code).toBe(0);
     expect(s.attempts().map((a) => a.payload)).toEqual([ciphertext]);
@@ -404,7 +440,7 @@ describe("poll.sh: message content is data, never shell", () => {
     const payload = "$(touch pwned) `touch pwned2` \"; touch pwned3\n'single' \"double\" $HOME ${PATH} \\ | & ; < > * ?";
     const sent = await send(s.alice, s.bob, payload, { correlationId: "$(touch pwned4); `touch pwned5`" });
     const objectPayload = { "$(touch pwned6)": "`touch pwned7`\n\"; touch pwned8" };
-    const reply = await call("POST", "/messages", s.alice.apiKey, { to: s.bob.name, type: "request", encrypted: false, payload: objectPayload });
+    const reply = await call<{ id: string; ts: string }>(s.alice, "POST", "/messages", { to: s.bob.name, type: "request", encrypted: false, payload: objectPayload });
     expect(reply.status, reply.text).toBe(201);
 
     const run = await runPoll(
@@ -433,11 +469,11 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     const s = await scenario("longpoll");
     // An interval of 60 s: a message handled within seconds came through the held long-poll.
     const poller = startPoll(s.dir, s.env({ CLAWTALK_INTERVAL: "60" }));
-    await new Promise((r) => setTimeout(r, 2_000)); // let it settle into its first long-poll
+    await untilSeenByRelay(s.bob); // its first poll found nothing and is held
     expect(poller.child.exitCode).toBeNull();
 
     const sent = await send(s.alice, s.bob, "while you wait");
-    await eventually(() => (s.handled().length === 1 ? true : null), 10_000, "the message to be picked up");
+    await vi.waitFor(() => expect(s.handled(), "the message picked up").toHaveLength(1), WAIT);
     expect(s.handled()).toEqual([sent.id]);
     expect(await poller.terminate()).toEqual({ code: 0, signal: null });
   });
@@ -445,7 +481,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
   test("SIGTERM while idle in a long-poll exits 0 at once, without waiting for the poll to end", async () => {
     const s = await scenario("idle");
     const poller = startPoll(s.dir, s.env({ CLAWTALK_INTERVAL: "60" }));
-    await new Promise((r) => setTimeout(r, 2_000));
+    await untilSeenByRelay(s.bob); // in its first long-poll
     // Well under the 30 s the long-poll would last.
     const exit = await within(poller.terminate(), 10_000, "poll.sh to stop");
     expect(exit).toEqual({ code: 0, signal: null });
@@ -453,33 +489,41 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
   });
 
   test("while the relay is stopped poll.sh keeps retrying, one stderr line per failure, and resumes after the relay restarts", async () => {
-    const s = await scenario("outage");
-    const before = await send(s.alice, s.bob, "before the outage");
-    const poller = startPoll(s.dir, s.env());
-    await eventually(() => (s.handled().length === 1 ? true : null), HANDLE_WAIT_MS, "the first message");
+    const ownRelay = await startTestRelay({ prefix: "clawtalk-poll-sh-outage-", vars: RELAY_VARS, startTimeoutMs: 60_000 });
+    try {
+      const s = await scenario("outage", ownRelay);
+      const before = await send(s.alice, s.bob, "before the outage");
+      const poller = startPoll(s.dir, s.env());
+      // Handled, deleted and the cursor saved: poll.sh is back to polling when the relay goes.
+      await vi.waitFor(async () => {
+        expect(s.handled(), "the first message handled").toEqual([before.id]);
+        expect(await inboxIds(s.bob), "the inbox after its DELETE").toEqual([]);
+        expect(existsSync(s.cursorFile) ? readFileSync(s.cursorFile, "utf8").trim() : null, "the saved cursor").toBe(before.ts);
+      }, WAIT);
 
-    await testRelay.relay.stop();
-    const failures = await eventually(
-      () => {
+      await ownRelay.relay.stop();
+      const failures = await vi.waitFor(() => {
         const failed = lines(poller.stderr());
-        return failed.filter((line) => line.includes("relay unreachable")).length >= 3 ? failed : null;
-      },
-      HANDLE_WAIT_MS,
-      "three failed polls reported on stderr",
-    );
-    expect(poller.child.exitCode).toBeNull();
-    // One line per failure; the pause starts at CLAWTALK_INTERVAL (1 s) and doubles.
-    for (const line of failures) expect(line).toMatch(/^poll\.sh: relay (unreachable \(.*\)|answered HTTP 5\d\d.*); retrying in \d+s$/);
-    const delays = failures.map((line) => Number(/retrying in (\d+)s$/.exec(line)?.[1]));
-    expect(delays).toEqual(delays.map((_, i) => Math.min(2 ** i, 60)));
+        expect(failed.filter((line) => line.includes("relay unreachable")).length, "failed polls reported on stderr").toBeGreaterThanOrEqual(3);
+        return failed;
+      }, WAIT);
+      expect(poller.child.exitCode).toBeNull();
+      // One line per failure; the pause starts at CLAWTALK_INTERVAL (1 s) and doubles.
+      for (const line of failures) expect(line).toMatch(/^poll\.sh: relay (unreachable \(.*\)|answered HTTP 5\d\d.*); retrying in \d+s$/);
+      const delays = failures.map((line) => Number(/retrying in (\d+)s$/.exec(line)?.[1]));
+      expect(delays).toEqual(delays.map((_, i) => Math.min(2 ** i, 60)));
 
-    await testRelay.start(); // same port, state directory and admin key
-    const after = await send(s.alice, s.bob, "after the restart");
-    await eventually(() => (s.handled().length === 2 ? true : null), 90_000, "the message sent after the restart");
-    expect(s.handled()).toEqual([before.id, after.id]);
-    await eventually(async () => ((await inboxIds(s.bob)).length === 0 ? true : null), HANDLE_WAIT_MS, "an empty inbox");
-    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
-  }, 180_000);
+      await ownRelay.start(); // same port, state directory and admin key
+      const after = await send(s.alice, s.bob, "after the restart");
+      await vi.waitFor(() => expect(s.handled(), "the message sent after the restart handled").toHaveLength(2), { ...WAIT, timeout: 90_000 });
+      expect(s.handled()).toEqual([before.id, after.id]);
+      await vi.waitFor(async () => expect(await inboxIds(s.bob), "the inbox").toEqual([]), WAIT);
+      expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+    } finally {
+      for (const poller of pollers.splice(0)) killGroup(poller.child.pid);
+      await ownRelay.cleanup();
+    }
+  }, 240_000);
 });
 
 describe("poll.sh: failures that end it", () => {

@@ -18,7 +18,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import {
   ClawTalkClient,
   ClawTalkError,
@@ -39,7 +39,6 @@ import {
 } from "../../client/index.js";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 import {
-  eventually,
   registerAgent,
   relayCaller,
   sleep,
@@ -149,8 +148,8 @@ async function sdkEnvelope(sender: Agent, options: SendOptions, overrides: Parti
   return bodies[0]!;
 }
 
-async function postRaw(sender: Agent, body: unknown): Promise<Reply> {
-  const reply = await http("POST", "/messages", sender.apiKey, body);
+async function postRaw(sender: Agent, body: unknown): Promise<Reply<{ id: string }>> {
+  const reply = await http<{ id: string }>("POST", "/messages", sender.apiKey, body);
   expect(reply.status, reply.text).toBe(201);
   return reply;
 }
@@ -344,11 +343,11 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     expect(message).toMatchObject({ from: alice.name, to: bob.name, topic: "e2e", type: "request", encrypted: true });
 
     // What the relay holds and serves is the sealed box, never the text.
-    const stored = await http("GET", "/messages?sort=asc", bob.apiKey);
+    const stored = await http<{ messages: Envelope[] }>("GET", "/messages?sort=asc", bob.apiKey);
     expect(stored.status).toBe(200);
     expect(stored.text).not.toContain("eagle");
     expect(stored.text).not.toContain("🦅");
-    const envelope = (stored.body.messages as Envelope[]).find((m) => m.id === sent.id)!;
+    const envelope = stored.body.messages.find((m) => m.id === sent.id)!;
     expect(typeof envelope.payload).toBe("string");
     expect(Buffer.from(envelope.payload as string, "base64").length).toBe(Buffer.byteLength(JSON.stringify(secret)) + 16);
     expect(Buffer.from(envelope.nonce!, "base64").length).toBe(24);
@@ -522,14 +521,13 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     // stored); once the TTL has passed it is accepted as new (201).
     await sleep(1_500);
     const statuses: number[] = [];
-    await eventually(
+    await vi.waitFor(
       async () => {
         const reply = await http("POST", "/messages", alice.apiKey, bodies[0]);
         statuses.push(reply.status);
-        return reply.status === 201 ? reply : null;
+        expect(reply.status, "the relay to accept the replayed id").toBe(201);
       },
-      WAIT_MS,
-      "the relay to accept the replayed id",
+      { timeout: WAIT_MS, interval: 100 },
     );
     expect(statuses.filter((s) => s !== 200 && s !== 201)).toEqual([]);
 
@@ -603,9 +601,9 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     const signedWithoutTtl = { to: bob.name, type: "notification", topic: "legacy", encrypted: false, payload: "ttl sent, not signed" };
     const noTtl = { to: bob.name, type: "notification", encrypted: false, payload: { note: "no ttl at all" } };
     const ids = [
-      (await postRaw(alice, { ...withTtl, signature: legacySign(withTtl) })).body.id as string,
-      (await postRaw(alice, { ...signedWithoutTtl, ttl: 7200, signature: legacySign(signedWithoutTtl) })).body.id as string,
-      (await postRaw(alice, { ...noTtl, signature: legacySign(noTtl) })).body.id as string,
+      (await postRaw(alice, { ...withTtl, signature: legacySign(withTtl) })).body.id,
+      (await postRaw(alice, { ...signedWithoutTtl, ttl: 7200, signature: legacySign(signedWithoutTtl) })).body.id,
+      (await postRaw(alice, { ...noTtl, signature: legacySign(noTtl) })).body.id,
     ];
 
     const page = await bob.client.receive();
@@ -657,10 +655,13 @@ describe("client basics", () => {
 
 describe("verifyWebhook against real relay deliveries (SPEC §4.4)", () => {
   async function deliveryOf(path: string, messageId: string): Promise<WebhookRequest> {
-    return eventually(
-      () => hookRequests.find((r) => r.path === path && r.body.includes(messageId)) ?? null,
-      WAIT_MS,
-      `the webhook delivery of ${messageId}`,
+    return vi.waitFor(
+      () => {
+        const delivery = hookRequests.find((r) => r.path === path && r.body.includes(messageId));
+        expect(delivery, `the webhook delivery of ${messageId}`).toBeDefined();
+        return delivery!;
+      },
+      { timeout: WAIT_MS, interval: 100 },
     );
   }
 
@@ -709,12 +710,23 @@ describe("verifyWebhook against real relay deliveries (SPEC §4.4)", () => {
     const bob = await agent("hooktest_bob", { webhookUrl: `${hookBase}${path}` });
     const result = await bob.client.testWebhook();
     expect(result).toMatchObject({ ok: true, status: 200 });
-    const delivery = await eventually(() => hookRequests.find((r) => r.path === path && r.headers["webhook-id"] === result.webhookId) ?? null, WAIT_MS, "the test event");
+    const delivery = await vi.waitFor(
+      () => {
+        const event = hookRequests.find((r) => r.path === path && r.headers["webhook-id"] === result.webhookId);
+        expect(event, "the test event").toBeDefined();
+        return event!;
+      },
+      { timeout: WAIT_MS, interval: 100 },
+    );
     expect(await verifyWebhook(delivery.headers, delivery.body, bob.webhookSecret)).toBe(true);
-    const attempts = await eventually(async () => {
-      const list = await bob.client.deliveries({ limit: 10 });
-      return list.some((a) => a.webhookId === result.webhookId) ? list : null;
-    }, WAIT_MS, "the attempt log");
+    const attempts = await vi.waitFor(
+      async () => {
+        const list = await bob.client.deliveries({ limit: 10 });
+        expect(list.map((a) => a.webhookId), "the attempt log").toContain(result.webhookId);
+        return list;
+      },
+      { timeout: WAIT_MS, interval: 100 },
+    );
     expect(attempts.find((a) => a.webhookId === result.webhookId)).toMatchObject({ agent: bob.name, status: 200, outcome: "test" });
   });
 });
@@ -769,7 +781,10 @@ describe("watch (SPEC §6): long-poll loop with a cursor and de-duplication", ()
     for (const text of ["m4", "m5"]) await alice.client.send({ to: bob.name, payload: text });
     // A new process: a new client (no memory of what it saw), the same cursor file.
     const second = watching(clientOf(bob), { cursor: fileStore(cursorFile), wait: 5 }, (m) => m.plaintext === "end");
-    await eventually(() => (second.seen.length >= 3 ? true : null), WAIT_MS, "the resumed watch to catch up");
+    await vi.waitFor(() => expect(second.seen.length, "messages the resumed watch caught up with").toBeGreaterThanOrEqual(3), {
+      timeout: WAIT_MS,
+      interval: 100,
+    });
     await alice.client.send({ to: bob.name, payload: "m6" });
     await alice.client.send({ to: bob.name, payload: "end" });
     await within(second.done, WAIT_MS, "the second watch to reach the last message");
@@ -799,17 +814,22 @@ describe("watch (SPEC §6): long-poll loop with a cursor and de-duplication", ()
     const bob = await agent("outage_bob");
     const retries: number[] = [];
     const run = watching(bob.client, { cursor: memoryStore(), wait: 5, onError: (_error, retryInMs) => retries.push(retryInMs) }, (m) => m.plaintext === "after");
+    let stopped = false;
     try {
       await alice.client.send({ to: bob.name, payload: "before", encrypt: true });
-      await eventually(() => (run.seen.length === 1 ? true : null), WAIT_MS, "the first message");
+      await vi.waitFor(() => expect(run.seen.length, "messages seen").toBe(1), { timeout: WAIT_MS, interval: 100 });
 
+      stopped = true;
       await testRelay.relay.stop();
-      await eventually(() => (retries.length >= 2 ? true : null), WAIT_MS, "watch to report failed polls");
+      await vi.waitFor(() => expect(retries.length, "failed polls reported").toBeGreaterThanOrEqual(2), { timeout: WAIT_MS, interval: 100 });
       await testRelay.start();
+      stopped = false;
       await alice.client.send({ to: bob.name, payload: "after", encrypt: true });
       await within(run.done, 90_000, "watch to recover and deliver the message sent after the restart");
     } finally {
       run.controller.abort();
+      // A failure while the relay was down must not leave it down for the tests after this one.
+      if (stopped) await testRelay.start();
     }
 
     expect(texts(run.seen)).toEqual(["before", "after"]);

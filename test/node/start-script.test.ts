@@ -1,15 +1,17 @@
 // `npm start` (scripts/start.mjs → scripts/start.ts, SPEC §2 "Local mode", §8): one command runs a
 // relay on 127.0.0.1:$PORT with state on disk in $CLAWTALK_STATE_DIR, prints a development admin
 // key (generated once, kept in the state directory with mode 0600), passes limit variables from
-// its environment to the relay, stops cleanly on SIGTERM, and finds its state again next time.
+// its environment to the relay, stops cleanly on SIGTERM, finds its state again next time, takes
+// the relay with it when its whole process group is SIGKILLed, and refuses a port in use at once.
 
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import type { ErrorBody } from "../../protocol/errors.js";
 import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
 import {
-  eventually,
   livingProcesses,
   relayCaller,
   signalGroup,
@@ -31,12 +33,18 @@ let port = 0;
 let base = "";
 const started: Started[] = [];
 
-/** `node scripts/start.mjs` in its own process group, with ADMIN_KEY unset. */
-async function startScript(extraEnv: Record<string, string>): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CLAWTALK_STATE_DIR: stateDir, ...extraEnv };
+/** The environment of a start: this file's port and state directory, ADMIN_KEY unset. */
+function startEnv(extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CLAWTALK_STATE_DIR: stateDir, npm_config_update_notifier: "false", ...extraEnv };
   delete env.ADMIN_KEY;
+  return env;
+}
+
+/** `node scripts/start.mjs` (or `npm start` itself) in its own process group; answers once it serves. */
+async function startScript(extraEnv: Record<string, string>, via: "node" | "npm" = "node"): Promise<Started> {
+  const [command, args] = via === "npm" ? ["npm", ["start"]] : [process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")]];
   const record: Started = {
-    ...spawnCaptured(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], { cwd: PROJECT_ROOT, detached: true, env }),
+    ...spawnCaptured(command, args, { cwd: PROJECT_ROOT, detached: true, env: startEnv(extraEnv) }),
     adminKey: "",
   };
   started.push(record);
@@ -62,7 +70,23 @@ async function startScript(extraEnv: Record<string, string>): Promise<Started> {
 
 const call = relayCaller(() => base, { timeoutMs: 15_000 });
 
-/** wrangler and workerd started for this test's port (wrangler runs in a process group of its own). */
+/** How a TCP connection to 127.0.0.1:`port` ends: "open", or the error code (ECONNREFUSED, ...). */
+function connectOutcome(): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.setTimeout(5_000, () => {
+      socket.destroy();
+      resolve("timeout");
+    });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("open");
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
+  });
+}
+
+/** wrangler (with its supervisor) and workerd started for this test's port (in a process group of their own). */
 function relayProcesses() {
   return [...livingProcesses("wrangler", "--persist-to", stateDir), ...livingProcesses("workerd", `127.0.0.1:${port}`)];
 }
@@ -76,6 +100,11 @@ function processesOfRelayGroups() {
 }
 
 const textMessage = (to: string, payload: string) => ({ to, type: "notification", encrypted: false, payload });
+
+interface Registration {
+  name: string;
+  apiKey: string;
+}
 
 let recipient = { name: "", apiKey: "" };
 let sender = { name: "", apiKey: "" };
@@ -110,26 +139,26 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
     const name = uniqueName("start_rcpt");
-    const created = await call("POST", "/agents", run.adminKey, { name });
+    const created = await call<Registration>("POST", "/agents", run.adminKey, { name });
     expect(created.status, created.text).toBe(201);
     expect(created.body.name).toBe(name);
     expect(created.body.apiKey).toMatch(/^ct_/);
     recipient = { name, apiKey: created.body.apiKey };
 
-    const wrongKey = await call("POST", "/agents", `${run.adminKey}x`, { name: uniqueName("start_x") });
+    const wrongKey = await call<ErrorBody>("POST", "/agents", `${run.adminKey}x`, { name: uniqueName("start_x") });
     expect(wrongKey.status).toBe(401);
     expect(wrongKey.body.code).toBe("UNAUTHORIZED");
   });
 
   test("a limit variable in its environment reaches the relay (RATE_LIMIT_PER_MIN=2: the third send in a row is 429)", async () => {
     const admin = started[0]!.adminKey;
-    const created = await call("POST", "/agents", admin, { name: uniqueName("start_sndr") });
+    const created = await call<Registration>("POST", "/agents", admin, { name: uniqueName("start_sndr") });
     expect(created.status, created.text).toBe(201);
     sender = { name: created.body.name, apiKey: created.body.apiKey };
 
     const first = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "one"));
     const second = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "two"));
-    const third = await call("POST", "/messages", sender.apiKey, textMessage(recipient.name, "three"));
+    const third = await call<ErrorBody>("POST", "/messages", sender.apiKey, textMessage(recipient.name, "three"));
     expect([first.status, second.status, third.status]).toEqual([201, 201, 429]);
     expect(third.body.code).toBe("RATE_LIMITED");
     expect(Number(third.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
@@ -144,7 +173,10 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     expect(exit!.code).toBe(0);
 
     expect(relayGroups.size).toBeGreaterThan(0);
-    await eventually(() => relayProcesses().length === 0 && processesOfRelayGroups().length === 0, 10_000, "wrangler and workerd to exit");
+    await vi.waitFor(() => expect([...relayProcesses(), ...processesOfRelayGroups()], "wrangler and workerd still running").toEqual([]), {
+      timeout: 10_000,
+      interval: 100,
+    });
     await expect(fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
   });
 
@@ -153,13 +185,55 @@ describe("npm start: a local relay with on-disk state and a development admin ke
     const run = await startScript({});
     expect(run.adminKey).toBe(first.adminKey);
 
-    const record = await call("GET", `/agents/${recipient.name}`, run.adminKey);
+    const record = await call<{ name: string }>("GET", `/agents/${recipient.name}`, run.adminKey);
     expect(record.status, record.text).toBe(200);
     expect(record.body.name).toBe(recipient.name);
 
     // The agent's key still works, and the two messages sent before the restart are there.
-    const inbox = await call("GET", "/messages?sort=asc", recipient.apiKey);
+    const inbox = await call<{ messages: { payload: unknown }[] }>("GET", "/messages?sort=asc", recipient.apiKey);
     expect(inbox.status, inbox.text).toBe(200);
-    expect(inbox.body.messages.map((m: { payload: unknown }) => m.payload)).toEqual(["one", "two"]);
+    expect(inbox.body.messages.map((m) => m.payload)).toEqual(["one", "two"]);
+  });
+
+  test("a start on a port already in use fails at once with 'address already in use', starting no wrangler, and the running relay keeps serving", async () => {
+    const running = started.at(-1)!;
+    const relayPidsBefore = relayProcesses().map((p) => p.pid).sort();
+    const second = spawnCaptured(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs")], { cwd: PROJECT_ROOT, detached: true, env: startEnv() });
+    started.push({ ...second, adminKey: "" });
+    const exit = await Promise.race([second.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    expect(exit, `the second start exits by itself:\n${second.output()}`).not.toBeNull();
+    expect(exit!.code).toBe(1);
+    expect(second.stderr()).toContain(`127.0.0.1:${port}: address already in use`);
+    expect(second.output()).not.toContain("relay running at");
+    // Refused before wrangler was started: the relay processes are the running relay's, unchanged.
+    expect(relayProcesses().map((p) => p.pid).sort()).toEqual(relayPidsBefore);
+    expect((await call("GET", `/agents/${recipient.name}`, running.adminKey)).status).toBe(200);
+  });
+
+  test("SIGKILL to npm start's whole process group stops the relay: the port refuses connections, and a start on the same port and state works", async () => {
+    // Stop the relay of the tests before, then run one under `npm start` itself.
+    const previous = started.filter((r) => r.adminKey !== "").at(-1)!;
+    signalGroup(previous.child.pid, "SIGTERM");
+    await previous.exited;
+    await vi.waitFor(async () => expect(await connectOutcome(), "127.0.0.1 after the stop").toBe("ECONNREFUSED"), { timeout: 30_000, interval: 200 });
+
+    const run = await startScript({}, "npm");
+    expect(run.adminKey).toBe(started[0]!.adminKey);
+    expect(await connectOutcome()).toBe("open");
+    signalGroup(run.child.pid, "SIGKILL"); // npm is its group's leader: npm, sh, start.mjs and start.ts die at once
+    await vi.waitFor(async () => expect(await connectOutcome(), "127.0.0.1 after the SIGKILL").toBe("ECONNREFUSED"), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    await vi.waitFor(() => expect([...relayProcesses(), ...processesOfRelayGroups()], "relay processes left").toEqual([]), {
+      timeout: 15_000,
+      interval: 200,
+    });
+
+    const again = await startScript({});
+    expect(again.adminKey).toBe(started[0]!.adminKey);
+    const record = await call<{ name: string }>("GET", `/agents/${recipient.name}`, again.adminKey);
+    expect(record.status, record.text).toBe(200);
+    expect(record.body.name).toBe(recipient.name);
   });
 });

@@ -48,7 +48,7 @@ describe("the webhook URL policy applies to every delivery", () => {
     const bob = await registerAgent(relay, uniqueName("pol_bob"), { webhookUrl: receiver.url(box) });
     const alice = await registerAgent(relay, uniqueName("pol_alice"));
     const send = (text: string) =>
-      httpCall(relay.url, "POST", "/messages", { key: alice.apiKey, json: { to: bob.name, type: "notification", encrypted: false, payload: text } });
+      httpCall<{ id: string }>(relay.url, "POST", "/messages", { key: alice.apiKey, json: { to: bob.name, type: "notification", encrypted: false, payload: text } });
     expect((await send("while allowed")).status).toBe(201);
     await vi.waitFor(async () => expect((await receivedLog(receiver, box)).length).toBe(1), { timeout: 30_000, interval: 200 });
 

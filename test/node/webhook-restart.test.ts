@@ -6,9 +6,9 @@
 
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import type { SendResponse } from "../../protocol/envelope.js";
 import {
-  eventually,
   httpCall,
   prepareTestRelay,
   receivedLog,
@@ -39,9 +39,9 @@ const RELAY_VARS = {
 
 type Agent = RegisteredAgent;
 
-async function sendText(base: string, from: Agent, to: Agent, payload: string): Promise<Reply> {
+async function sendText(base: string, from: Agent, to: Agent, payload: string): Promise<Reply<SendResponse>> {
   const json = { to: to.name, type: "notification", encrypted: false, payload };
-  return httpCall(base, "POST", "/messages", { key: from.apiKey, json, timeoutMs: REQUEST_TIMEOUT_MS });
+  return httpCall<SendResponse>(base, "POST", "/messages", { key: from.apiKey, json, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** The message id a delivery carried (the body is the stored envelope). */
@@ -99,14 +99,13 @@ async function startScenario(boxPrefix: string, otherwise: ScriptedResponse) {
 
 /** Polls the receiver's log of `box` until `ready(log)`, and answers that log. */
 function logWhen(box: string, ready: (log: Received[]) => boolean, what: string): Promise<Received[]> {
-  return eventually(
+  return vi.waitFor(
     async () => {
       const log = await receivedLog(receiver, box);
-      return ready(log) ? log : null;
+      expect(ready(log), `${what} (log: ${log.length} deliveries)`).toBe(true);
+      return log;
     },
-    DELIVERY_WAIT_MS,
-    what,
-    { intervalMs: 200 },
+    { timeout: DELIVERY_WAIT_MS, interval: 200 },
   );
 }
 

@@ -1,5 +1,6 @@
 // Helpers for the Node-side tests (test/node, test/browser): plain HTTP against a relay, a local
-// `wrangler dev` relay on a temporary state directory, the processes it leaves behind, and polling.
+// `wrangler dev` relay on a temporary state directory, and the processes it leaves behind. (Polling:
+// vitest's vi.waitFor, as everywhere in the tests.)
 // Tests inside workerd use test/support/relay.ts instead.
 //
 // Relays run in process groups of their own (scripts/local-relay.ts). Cleanup ends what is left of
@@ -17,11 +18,14 @@ import type { Receiver, ScriptedResponse, Received } from "./receiver.js";
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-export interface Reply {
+export interface Reply<T = unknown> {
   status: number;
   headers: Headers;
-  /** The parsed JSON body; undefined when the body is empty or not JSON. */
-  body: any;
+  /**
+   * The parsed JSON body; undefined when the body is empty or not JSON. Typed as the caller says
+   * (`call<Registration>(...)`), else unknown.
+   */
+  body: T;
   text: string;
 }
 
@@ -37,7 +41,7 @@ export interface CallOptions {
 }
 
 /** One request to `baseUrl + path`; the whole body is read, and parsed when it is JSON. */
-export async function httpCall(baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+export async function httpCall<T = unknown>(baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key) headers.Authorization = `Bearer ${options.key}`;
   if (options.json !== undefined) headers["Content-Type"] = "application/json";
@@ -54,18 +58,18 @@ export async function httpCall(baseUrl: string, method: string, path: string, op
   } catch {
     body = undefined;
   }
-  return { status: response.status, headers: response.headers, body, text };
+  return { status: response.status, headers: response.headers, body: body as T, text };
 }
 
-export type Call = (method: string, path: string, key: string | null, json?: unknown) => Promise<Reply>;
+export type Call = <T = unknown>(method: string, path: string, key: string | null, json?: unknown) => Promise<Reply<T>>;
 
 /**
  * `call(method, path, key, json?)` against one relay. `baseUrl` may be a function, for files that
  * restart their relay; `defaults` (timeout, abort signal) apply to every call.
  */
 export function relayCaller(baseUrl: string | (() => string), defaults: Pick<CallOptions, "timeoutMs" | "signal"> = {}): Call {
-  return (method, path, key, json) =>
-    httpCall(typeof baseUrl === "string" ? baseUrl : baseUrl(), method, path, { ...defaults, key, json });
+  return <T = unknown>(method: string, path: string, key: string | null, json?: unknown) =>
+    httpCall<T>(typeof baseUrl === "string" ? baseUrl : baseUrl(), method, path, { ...defaults, key, json });
 }
 
 export function uniqueName(prefix: string, randomByteCount = 6): string {
@@ -87,9 +91,9 @@ export async function registerAgent(
   fields: Record<string, unknown> = {},
   options: Pick<CallOptions, "timeoutMs" | "signal"> = {},
 ): Promise<RegisteredAgent> {
-  const reply = await httpCall(relay.url, "POST", "/agents", { ...options, key: relay.adminKey, json: { name, ...fields } });
+  const reply = await httpCall<RegisteredAgent>(relay.url, "POST", "/agents", { ...options, key: relay.adminKey, json: { name, ...fields } });
   if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  const { apiKey, webhookSecret } = reply.body as RegisteredAgent;
+  const { apiKey, webhookSecret } = reply.body;
   return { name: reply.body.name, apiKey, webhookSecret };
 }
 
@@ -97,56 +101,6 @@ export async function registerAgent(
 // Waiting
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface EventuallyOptions {
-  /** Pause between two checks (default 100 ms). */
-  intervalMs?: number;
-  /** A check that throws counts as "not yet" (the last error is reported at the timeout). */
-  retryErrors?: boolean;
-}
-
-/**
- * Polls `check` until it returns a truthy value, and answers that value; fails after `timeoutMs`.
- * A check that throws fails at once, unless `retryErrors`.
- */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs: number,
-  what: string,
-  options: EventuallyOptions = {},
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  let last: { error: unknown } | { value: T } | undefined;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-      last = { value };
-    } catch (error) {
-      if (!options.retryErrors) throw error;
-      last = { error };
-    }
-    if (Date.now() > until) {
-      if (last && "error" in last && last.error instanceof Error) throw last.error;
-      const got = last && "value" in last ? ` (last: ${JSON.stringify(last.value)})` : "";
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${got}`);
-    }
-    await sleep(options.intervalMs ?? 100);
-  }
-}
-
-/** Retries `check` (typically `expect(...)` calls) until it stops throwing; answers what it returned. */
-export async function eventuallyPasses<T>(check: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 200): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    await sleep(intervalMs);
-  }
-}
 
 /** `promise`, or a failure naming `what` if it has not settled within `ms`. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -10,7 +10,8 @@ import worker from "../../worker/index.js";
 export const ADMIN_KEY = "test-admin-key-0123456789";
 export const BASE = "http://relay.test";
 
-export interface Reply<T = any> {
+/** An answer; `body` is the parsed JSON, typed as the caller says (`call<MessagePage>(...)`), else unknown. */
+export interface Reply<T = unknown> {
   status: number;
   headers: Headers;
   body: T;
@@ -26,7 +27,7 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
+export async function call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
   const headers = new Headers(options.headers);
   if (options.key) headers.set("Authorization", `Bearer ${options.key}`);
   let body: BodyInit | undefined;
@@ -67,9 +68,9 @@ export interface TestAgent {
 
 export async function register(prefix = "agent", fields: Record<string, unknown> = {}): Promise<TestAgent> {
   const name = uniqueName(prefix);
-  const reply = await call("POST", "/agents", { key: ADMIN_KEY, json: { name, ...fields } });
+  const reply = await call<TestAgent>("POST", "/agents", { key: ADMIN_KEY, json: { name, ...fields } });
   if (reply.status !== 201) throw new Error(`register ${name}: ${reply.status} ${reply.text}`);
-  return reply.body as TestAgent;
+  return reply.body;
 }
 
 /** A minimal valid plaintext send body. */
@@ -77,23 +78,14 @@ export function textMessage(to: unknown, payload: unknown = "hello", extra: Reco
   return { to, type: "notification", encrypted: false, payload, ...extra };
 }
 
-export async function send(from: TestAgent, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return call("POST", "/messages", { key: from.apiKey, json: body, headers });
+/** POST /messages from `from`; `T` is the body the caller expects (SendResponse, ErrorBody, ...). */
+export async function send<T = unknown>(from: TestAgent, body: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+  return call<T>("POST", "/messages", { key: from.apiKey, json: body, headers });
 }
 
-export async function inbox(agent: TestAgent, query = ""): Promise<Reply> {
-  return call("GET", `/messages${query ? `?${query}` : ""}`, { key: agent.apiKey });
-}
-
-/** Waits until `check` returns a truthy value, polling; fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** GET /messages?<query> as `agent`; `T` is the body the caller expects (MessagePage, ErrorBody, ...). */
+export async function inbox<T = unknown>(agent: TestAgent, query = ""): Promise<Reply<T>> {
+  return call<T>("GET", `/messages${query ? `?${query}` : ""}`, { key: agent.apiKey });
 }
 
 /** Base64 of n bytes of a pattern, for keys, nonces and signatures in tests. */

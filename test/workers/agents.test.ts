@@ -2,6 +2,8 @@
 // the directory's public view, an agent's private settings, PATCH, key and secret rotation, removal.
 
 import { describe, expect, it } from "vitest";
+import type { AgentPrivate, AgentPublic, MessagePage, Registration } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
 import {
   ADMIN_KEY,
   base64Bytes,
@@ -24,25 +26,32 @@ const SECRET_FIELDS = ["apiKey", "keyHash", "key_hash", "webhookSecret", "webhoo
 
 const HOOK_URL = "http://127.0.0.1:9/clawtalk-hook";
 
+/** What PATCH /agents/:name answers: the private record, with the new secret when the URL changed. */
+type PatchedRecord = AgentPrivate & { webhookSecret?: string };
+/** What POST /agents/:name/webhook/rotate-secret answers. */
+interface RotatedSecret {
+  webhookSecret: string;
+  previousSecretValidUntil: string;
+}
+
 function expectError(reply: Reply, status: number, code: string): void {
   expect(reply.status, reply.text).toBe(status);
-  expect(reply.body).toMatchObject({ code });
-  expect(typeof reply.body.error).toBe("string");
-  expect(reply.body.error.length).toBeGreaterThan(0);
+  // `error` is a message, never empty.
+  expect(reply.body).toMatchObject({ code, error: expect.stringMatching(/\S/) });
 }
 
-function registerNamed(name: string, fields: Record<string, unknown> = {}): Promise<Reply> {
-  return call("POST", "/agents", { key: ADMIN_KEY, json: { name, ...fields } });
+function registerNamed(name: string, fields: Record<string, unknown> = {}): Promise<Reply<Registration>> {
+  return call<Registration>("POST", "/agents", { key: ADMIN_KEY, json: { name, ...fields } });
 }
 
-async function listAgents(key: string): Promise<any[]> {
-  const reply = await call("GET", "/agents", { key });
+async function listAgents(key: string): Promise<AgentPublic[]> {
+  const reply = await call<AgentPublic[]>("GET", "/agents", { key });
   expect(reply.status).toBe(200);
   expect(Array.isArray(reply.body)).toBe(true);
   return reply.body;
 }
 
-function findIn(records: any[], name: string): any {
+function findIn(records: AgentPublic[], name: string): AgentPublic | undefined {
   return records.find((record) => record.name.toLowerCase() === name.toLowerCase());
 }
 
@@ -69,10 +78,10 @@ describe("registration (POST /agents)", () => {
     const reply = await registerNamed(name);
     expect(reply.status, reply.text).toBe(201);
     expect(reply.body.name).toBe(name);
-    const lookup = await call("GET", `/agents/${name.toLowerCase()}`, { key: ADMIN_KEY });
+    const lookup = await call<AgentPublic>("GET", `/agents/${name.toLowerCase()}`, { key: ADMIN_KEY });
     expect(lookup.status).toBe(200);
     expect(lookup.body.name).toBe(name);
-    expect(findIn(await listAgents(ADMIN_KEY), name).name).toBe(name);
+    expect(findIn(await listAgents(ADMIN_KEY), name)?.name).toBe(name);
   });
 
   it("refuses a name that is taken, compared case-insensitively, with 409 CONFLICT", async () => {
@@ -82,7 +91,7 @@ describe("registration (POST /agents)", () => {
     expectError(await registerNamed(name.toUpperCase()), 409, "CONFLICT");
     const holders = (await listAgents(ADMIN_KEY)).filter((record) => record.name.toLowerCase() === name.toLowerCase());
     expect(holders).toHaveLength(1);
-    expect(holders[0].name).toBe(name);
+    expect(holders[0]!.name).toBe(name);
   });
 
   it("lets exactly one of two concurrent registrations of one name win, whatever their case", async () => {
@@ -94,7 +103,7 @@ describe("registration (POST /agents)", () => {
       const winner = replies.find((r) => r.status === 201)!;
       expectError(replies.find((r) => r.status === 409)!, 409, "CONFLICT");
       // The winner's key is the one that works, and the record is the winner's.
-      const me = await call("GET", "/agents/me", { key: winner.body.apiKey });
+      const me = await call<AgentPrivate>("GET", "/agents/me", { key: winner.body.apiKey });
       expect(me.status).toBe(200);
       expect(me.body.name).toBe(winner.body.name);
       expect(me.body.owner).toBe(winner === replies[0] ? "first" : "second");
@@ -103,15 +112,15 @@ describe("registration (POST /agents)", () => {
 
   it("makes the key usable at once (read-your-writes) for reads, sends and polls", async () => {
     const alice = await register("ryw");
-    const me = await call("GET", "/agents/me", { key: alice.apiKey });
+    const me = await call<AgentPrivate>("GET", "/agents/me", { key: alice.apiKey });
     expect(me.status, me.text).toBe(200);
     expect(me.body.name).toBe(alice.name);
     const bob = await register("ryw");
     const sent = await send(bob, textMessage(alice.name, "first contact"));
     expect(sent.status, sent.text).toBe(201);
-    const got = await inbox(alice);
+    const got = await inbox<MessagePage>(alice);
     expect(got.status).toBe(200);
-    expect(got.body.messages.map((m: any) => m.payload)).toEqual(["first contact"]);
+    expect(got.body.messages.map((m) => m.payload)).toEqual(["first contact"]);
   });
 
   it("stores the optional fields given at registration", async () => {
@@ -155,11 +164,11 @@ describe("the directory (GET /agents, GET /agents/:name)", () => {
   it("lists public records only, never keys, hashes, secrets or webhook URLs", async () => {
     const agent = await register("dir", { webhookUrl: HOOK_URL, owner: "me-owner" });
     for (const key of [agent.apiKey, ADMIN_KEY]) {
-      const reply = await call("GET", "/agents", { key });
+      const reply = await call<AgentPublic[]>("GET", "/agents", { key });
       expect(reply.status).toBe(200);
       const record = findIn(reply.body, agent.name);
       expect(record).toBeDefined();
-      expect(Object.keys(record).sort()).toEqual(PUBLIC_FIELDS);
+      expect(Object.keys(record!).sort()).toEqual(PUBLIC_FIELDS);
       expect(record).toMatchObject({ name: agent.name, owner: "me-owner", capabilities: [], publicKey: null, signingKey: null, webhook: true });
       for (const each of reply.body) for (const field of SECRET_FIELDS) expect(each).not.toHaveProperty(field);
       expect(reply.text).not.toContain(agent.apiKey);
@@ -171,7 +180,7 @@ describe("the directory (GET /agents, GET /agents/:name)", () => {
   it("finds an agent by name case-insensitively", async () => {
     const agent = await register("LookUp");
     for (const spelling of [agent.name, agent.name.toLowerCase(), agent.name.toUpperCase()]) {
-      const reply = await call("GET", `/agents/${spelling}`, { key: agent.apiKey });
+      const reply = await call<AgentPublic>("GET", `/agents/${spelling}`, { key: agent.apiKey });
       expect(reply.status, spelling).toBe(200);
       expect(reply.body.name).toBe(agent.name);
     }
@@ -180,7 +189,7 @@ describe("the directory (GET /agents, GET /agents/:name)", () => {
   it("shows another agent's record to an agent as public fields only", async () => {
     const viewer = await register("viewer");
     const other = await register("viewed", { webhookUrl: HOOK_URL, capabilities: ["x"] });
-    const reply = await call("GET", `/agents/${other.name}`, { key: viewer.apiKey });
+    const reply = await call<AgentPublic>("GET", `/agents/${other.name}`, { key: viewer.apiKey });
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body).sort()).toEqual(PUBLIC_FIELDS);
     expect(reply.body).toMatchObject({ name: other.name, capabilities: ["x"], webhook: true });
@@ -190,7 +199,7 @@ describe("the directory (GET /agents, GET /agents/:name)", () => {
 
   it("shows an agent its own private settings at /agents/me, but never its key or secret", async () => {
     const agent = await register("self", { webhookUrl: HOOK_URL });
-    const reply = await call("GET", "/agents/me", { key: agent.apiKey });
+    const reply = await call<AgentPrivate>("GET", "/agents/me", { key: agent.apiKey });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ name: agent.name, webhookUrl: HOOK_URL, deleteOnDelivery: false, webhook: true });
     expect(reply.body.createdAt).toMatch(ISO_MS);
@@ -227,7 +236,7 @@ describe("settings (PATCH /agents/:name)", () => {
 
   it("accepts /agents/me and a differently cased own name", async () => {
     const agent = await register("PatchMe");
-    const viaMe = await call("PATCH", "/agents/me", { key: agent.apiKey, json: { capabilities: ["a"] } });
+    const viaMe = await call<PatchedRecord>("PATCH", "/agents/me", { key: agent.apiKey, json: { capabilities: ["a"] } });
     expect(viaMe.status, viaMe.text).toBe(200);
     expect(viaMe.body.capabilities).toEqual(["a"]);
     const viaCase = await call("PATCH", `/agents/${agent.name.toUpperCase()}`, { key: agent.apiKey, json: { capabilities: ["b"] } });
@@ -237,13 +246,13 @@ describe("settings (PATCH /agents/:name)", () => {
 
   it("gives a new webhook URL a new secret, returned once, and null clears the webhook", async () => {
     const agent = await register("hook");
-    const set = await call("PATCH", "/agents/me", { key: agent.apiKey, json: { webhookUrl: HOOK_URL } });
+    const set = await call<PatchedRecord>("PATCH", "/agents/me", { key: agent.apiKey, json: { webhookUrl: HOOK_URL } });
     expect(set.status, set.text).toBe(200);
     expect(set.body).toMatchObject({ webhookUrl: HOOK_URL, webhook: true });
     expect(set.body.webhookSecret).toMatch(WEBHOOK_SECRET);
     expect(set.body.webhookSecret).not.toBe(agent.webhookSecret);
 
-    const other = await call("PATCH", "/agents/me", { key: agent.apiKey, json: { webhookUrl: `${HOOK_URL}/v2` } });
+    const other = await call<PatchedRecord>("PATCH", "/agents/me", { key: agent.apiKey, json: { webhookUrl: `${HOOK_URL}/v2` } });
     expect(other.body.webhookSecret).toMatch(WEBHOOK_SECRET);
     expect(other.body.webhookSecret).not.toBe(set.body.webhookSecret);
 
@@ -251,7 +260,7 @@ describe("settings (PATCH /agents/:name)", () => {
     expect(cleared.status, cleared.text).toBe(200);
     expect(cleared.body).toMatchObject({ webhookUrl: null, webhook: false });
     expect(cleared.body).not.toHaveProperty("webhookSecret");
-    expect(findIn(await listAgents(ADMIN_KEY), agent.name).webhook).toBe(false);
+    expect(findIn(await listAgents(ADMIN_KEY), agent.name)?.webhook).toBe(false);
   });
 
   it("does not return a secret when nothing about the webhook changes", async () => {
@@ -266,7 +275,7 @@ describe("settings (PATCH /agents/:name)", () => {
     const reply = await call("PATCH", `/agents/${agent.name}`, { key: ADMIN_KEY, json: { owner: "new-owner", capabilities: ["c"] } });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body).toMatchObject({ name: agent.name, owner: "new-owner", capabilities: ["c"] });
-    expect(findIn(await listAgents(agent.apiKey), agent.name).owner).toBe("new-owner");
+    expect(findIn(await listAgents(agent.apiKey), agent.name)?.owner).toBe("new-owner");
   });
 
   it("refuses an agent setting its owner with 403 and changes nothing", async () => {
@@ -281,7 +290,7 @@ describe("settings (PATCH /agents/:name)", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     expectError(await call("PATCH", `/agents/${bob.name}`, { key: alice.apiKey, json: { capabilities: ["evil"] } }), 403, "FORBIDDEN");
-    const record = await call("GET", `/agents/${bob.name}`, { key: ADMIN_KEY });
+    const record = await call<AgentPrivate>("GET", `/agents/${bob.name}`, { key: ADMIN_KEY });
     expect(record.body.capabilities).toEqual([]);
   });
 
@@ -324,7 +333,7 @@ async function expectRefusedEverywhere(key: string, peer: string): Promise<void>
   for (const [route, request] of AGENT_ROUTES) {
     const reply = await request(key, peer);
     expect(reply.status, `${route}: ${reply.text}`).toBe(401);
-    expect(reply.body?.code, route).toBe("UNAUTHORIZED");
+    expect(reply.body, route).toMatchObject({ code: "UNAUTHORIZED" });
   }
 }
 
@@ -336,7 +345,7 @@ describe("key rotation (POST /agents/:name/rotate-key)", () => {
     expect((await call("GET", "/agents/me", { key: agent.apiKey })).status).toBe(200);
     expect((await send(agent, textMessage(peer.name, "before"))).status).toBe(201);
 
-    const rotated = await call("POST", `/agents/${agent.name}/rotate-key`, { key: agent.apiKey });
+    const rotated = await call<Registration>("POST", `/agents/${agent.name}/rotate-key`, { key: agent.apiKey });
     expect(rotated.status, rotated.text).toBe(200);
     expect(rotated.body.name).toBe(agent.name);
     expect(rotated.body.apiKey).toMatch(API_KEY);
@@ -345,26 +354,26 @@ describe("key rotation (POST /agents/:name/rotate-key)", () => {
     await expectRefusedEverywhere(agent.apiKey, peer.name);
 
     const fresh: TestAgent = { ...agent, apiKey: rotated.body.apiKey };
-    expect((await call("GET", "/agents/me", { key: fresh.apiKey })).body.name).toBe(agent.name);
+    expect((await call<AgentPrivate>("GET", "/agents/me", { key: fresh.apiKey })).body.name).toBe(agent.name);
     expect((await send(fresh, textMessage(peer.name, "after"))).status).toBe(201);
     expect((await inbox(fresh)).status).toBe(200);
     // The stale key changed nothing while it was refused.
-    expect((await call("GET", "/agents/me", { key: fresh.apiKey })).body.capabilities).toEqual([]);
-    const got = await inbox(peer, "sort=asc");
-    expect(got.body.messages.map((m: any) => m.payload)).toEqual(["before", "after"]);
+    expect((await call<AgentPrivate>("GET", "/agents/me", { key: fresh.apiKey })).body.capabilities).toEqual([]);
+    const got = await inbox<MessagePage>(peer, "sort=asc");
+    expect(got.body.messages.map((m) => m.payload)).toEqual(["before", "after"]);
   });
 
   it("can be done by the admin, and the agent's messages stay", async () => {
     const agent = await register("adminrot");
     const peer = await register("peer");
     expect((await send(peer, textMessage(agent.name, "kept"))).status).toBe(201);
-    const rotated = await call("POST", `/agents/${agent.name}/rotate-key`, { key: ADMIN_KEY });
+    const rotated = await call<Registration>("POST", `/agents/${agent.name}/rotate-key`, { key: ADMIN_KEY });
     expect(rotated.status, rotated.text).toBe(200);
     expect(rotated.body.apiKey).toMatch(API_KEY);
     expectError(await call("GET", "/messages", { key: agent.apiKey }), 401, "UNAUTHORIZED");
-    const got = await call("GET", "/messages", { key: rotated.body.apiKey });
+    const got = await call<MessagePage>("GET", "/messages", { key: rotated.body.apiKey });
     expect(got.status).toBe(200);
-    expect(got.body.messages.map((m: any) => m.payload)).toEqual(["kept"]);
+    expect(got.body.messages.map((m) => m.payload)).toEqual(["kept"]);
   });
 
   it("is refused for another agent (403) and unknown agents (404)", async () => {
@@ -380,7 +389,7 @@ describe("webhook secret rotation (POST /agents/:name/webhook/rotate-secret)", (
   it("returns a new whsec_ secret and keeps the old one valid for about 24 h", async () => {
     const agent = await register("secret", { webhookUrl: HOOK_URL });
     const before = Date.now();
-    const reply = await call("POST", `/agents/${agent.name}/webhook/rotate-secret`, { key: agent.apiKey });
+    const reply = await call<RotatedSecret>("POST", `/agents/${agent.name}/webhook/rotate-secret`, { key: agent.apiKey });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.webhookSecret).toMatch(WEBHOOK_SECRET);
     expect(reply.body.webhookSecret).not.toBe(agent.webhookSecret);
@@ -394,7 +403,7 @@ describe("webhook secret rotation (POST /agents/:name/webhook/rotate-secret)", (
   it("can be done by the admin but not by another agent", async () => {
     const agent = await register("secret");
     const other = await register("other");
-    const byAdmin = await call("POST", `/agents/${agent.name}/webhook/rotate-secret`, { key: ADMIN_KEY });
+    const byAdmin = await call<RotatedSecret>("POST", `/agents/${agent.name}/webhook/rotate-secret`, { key: ADMIN_KEY });
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.webhookSecret).toMatch(WEBHOOK_SECRET);
     expectError(await call("POST", `/agents/${agent.name}/webhook/rotate-secret`, { key: other.apiKey }), 403, "FORBIDDEN");
@@ -418,19 +427,19 @@ describe("removal (DELETE /agents/:name)", () => {
     expect(findIn(await listAgents(peer.apiKey), doomed.name)).toBeUndefined();
     expectError(await call("GET", `/agents/${doomed.name}`, { key: peer.apiKey }), 404, "NOT_FOUND");
 
-    const sent = await send(peer, textMessage(doomed.name, "after removal"));
+    const sent = await send<ErrorBody>(peer, textMessage(doomed.name, "after removal"));
     expectError(sent, 404, "UNKNOWN_RECIPIENT");
     expect(sent.body.names).toEqual([doomed.name]);
     const multicast = await send(peer, textMessage([doomed.name, peer.name], "multicast"));
     expectError(multicast, 404, "UNKNOWN_RECIPIENT");
-    expect((await inbox(peer)).body.messages).toEqual([]);
+    expect((await inbox<MessagePage>(peer)).body.messages).toEqual([]);
   });
 
   it("removes the inbox: the same name registered again starts empty and the old key does not work for it", async () => {
     const first = await register("reborn");
     const peer = await register("peer");
     for (const text of ["one", "two", "three"]) expect((await send(peer, textMessage(first.name, text))).status).toBe(201);
-    expect((await inbox(first)).body.messages).toHaveLength(3);
+    expect((await inbox<MessagePage>(first)).body.messages).toHaveLength(3);
 
     expect((await call("DELETE", `/agents/${first.name}`, { key: ADMIN_KEY })).status).toBe(204);
     const again = await registerNamed(first.name);
@@ -447,7 +456,7 @@ describe("removal (DELETE /agents/:name)", () => {
 
     // The new agent receives normally.
     expect((await send(peer, textMessage(second.name, "welcome back"))).status).toBe(201);
-    expect((await inbox(second)).body.messages.map((m: any) => m.payload)).toEqual(["welcome back"]);
+    expect((await inbox<MessagePage>(second)).body.messages.map((m) => m.payload)).toEqual(["welcome back"]);
   });
 
   it("is for the admin only, and answers 404 for an unknown agent", async () => {

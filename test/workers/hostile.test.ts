@@ -8,6 +8,8 @@
 // file owns is read before and after the request and compared.
 
 import { beforeAll, describe, expect, it } from "vitest";
+import type { AgentPublic, AuditEntry, Envelope, Invite, MessagePage, SendResponse } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
 import {
   ADMIN_KEY,
   base64Bytes,
@@ -616,7 +618,7 @@ type View = "bob's inbox" | "carol's inbox" | "alice's record" | "bob's record" 
 async function read(view: View, w: World): Promise<unknown> {
   const agentOf = (v: string) => (v.startsWith("alice") ? w.alice : v.startsWith("bob") ? w.bob : w.carol);
   if (view.endsWith("inbox")) {
-    const page = await inbox(agentOf(view), "sort=asc&limit=100");
+    const page = await inbox<MessagePage>(agentOf(view), "sort=asc&limit=100");
     expect(page.status).toBe(200);
     return page.body.messages;
   }
@@ -628,14 +630,14 @@ async function read(view: View, w: World): Promise<unknown> {
     return record;
   }
   if (view === "audit log") {
-    const reply = await call("GET", "/audit?limit=200", { key: ADMIN_KEY });
+    const reply = await call<{ entries: AuditEntry[] }>("GET", "/audit?limit=200", { key: ADMIN_KEY });
     expect(reply.status).toBe(200);
     const mine = new Set([w.alice, w.bob, w.carol].map((a) => a.name.toLowerCase()));
-    return (reply.body as { entries: { loggedBy: string }[] }).entries.filter((entry) => mine.has(entry.loggedBy.toLowerCase()));
+    return reply.body.entries.filter((entry) => mine.has(entry.loggedBy.toLowerCase()));
   }
-  const reply = await call("GET", "/invites", { key: ADMIN_KEY });
+  const reply = await call<Invite[]>("GET", "/invites", { key: ADMIN_KEY });
   expect(reply.status).toBe(200);
-  return (reply.body as { code: string; label: string | null }[]).filter((i) => i.code === w.invite || i.label?.startsWith(MARK));
+  return reply.body.filter((i) => i.code === w.invite || i.label?.startsWith(MARK));
 }
 
 const ALL_VIEWS: View[] = ["bob's inbox", "carol's inbox", "alice's record", "bob's record", "carol's record", "audit log", "invites"];
@@ -662,10 +664,10 @@ let world: World;
 beforeAll(async () => {
   const [alice, bob, carol] = await Promise.all([register("h_alice"), register("h_bob"), register("h_carol")]);
   // Each inbox holds something, so "unchanged" compares real content, not two empty pages.
-  const seed = await send(alice, textMessage(bob.name, "seed for bob", { topic: "seed" }));
+  const seed = await send<SendResponse>(alice, textMessage(bob.name, "seed for bob", { topic: "seed" }));
   expect(seed.status).toBe(201);
   expect((await send(bob, textMessage(carol.name, "seed for carol"))).status).toBe(201);
-  const invite = await call("POST", "/invites", { key: ADMIN_KEY, json: { label: `${MARK}-real`, maxUses: 5 } });
+  const invite = await call<Invite>("POST", "/invites", { key: ADMIN_KEY, json: { label: `${MARK}-real`, maxUses: 5 } });
   expect(invite.status).toBe(201);
   world = { alice, bob, carol, invite: invite.body.code, seedId: seed.body.id };
   const logged = await call("POST", "/audit", { key: alice.apiKey, json: auditEntry(world) });
@@ -688,31 +690,27 @@ describe("hostile input is refused with a clear 4xx and changes nothing", () => 
         }
         const names = absent?.(world) ?? [];
         if (names.length > 0) {
-          const list = await call("GET", "/agents", { key: ADMIN_KEY });
-          const existing = (list.body as { name: string }[]).map((a) => a.name.toLowerCase());
+          const list = await call<AgentPublic[]>("GET", "/agents", { key: ADMIN_KEY });
+          const existing = list.body.map((a) => a.name.toLowerCase());
           for (const name of names) expect.soft(existing, `agent ${name} exists`).not.toContain(name.toLowerCase());
         }
         expectErrorShape(reply, code);
-        if (mentions !== undefined) expect(reply.body.error).toContain(mentions);
+        if (mentions !== undefined) expect((reply.body as ErrorBody).error).toContain(mentions);
       });
     });
   }
-
-  it("the catalog covers at least 40 hostile requests", () => {
-    expect(CATALOG.reduce((n, [, , cases]) => n + cases.length, 0)).toBeGreaterThanOrEqual(40);
-  });
 });
 
 describe("body validation errors name the field (SPEC §9)", () => {
   it("an out-of-range ttl is refused with a message that names ttl and the range", async () => {
-    const reply = await send(world.alice, textMessage(world.bob.name, "x", { ttl: 10 }));
+    const reply = await send<ErrorBody>(world.alice, textMessage(world.bob.name, "x", { ttl: 10 }));
     expectErrorShape(reply, "BAD_REQUEST");
     expect(reply.body.error).toMatch(/\bttl\b/);
     expect(reply.body.error).toMatch(/60/);
   });
 
   it("an unknown field is refused with a message that quotes it", async () => {
-    const reply = await send(world.alice, textMessage(world.bob.name, "x", { tll: 3600 }));
+    const reply = await send<ErrorBody>(world.alice, textMessage(world.bob.name, "x", { tll: 3600 }));
     expectErrorShape(reply, "BAD_REQUEST");
     expect(reply.body.error).toContain('"tll"');
   });
@@ -726,10 +724,10 @@ describe("a refused send leaves no trace in the sender's state", () => {
     const unknown = await send(world.alice, textMessage([world.bob.name, uniqueName("ghost")], "x", { id }));
     expectErrorShape(unknown, "UNKNOWN_RECIPIENT");
     // Neither attempt was remembered: the id is new, with new content, so it is stored (201, not 200 or 409).
-    const accepted = await send(world.alice, textMessage(world.bob.name, "the real one", { id }));
+    const accepted = await send<SendResponse>(world.alice, textMessage(world.bob.name, "the real one", { id }));
     expect(accepted.status, accepted.text).toBe(201);
     expect(accepted.body.id).toBe(id);
-    const got = await call("GET", `/messages/${id}`, { key: world.bob.apiKey });
+    const got = await call<Envelope>("GET", `/messages/${id}`, { key: world.bob.apiKey });
     expect(got.body.payload).toBe("the real one");
     expect((await call("DELETE", `/messages/${id}`, { key: world.bob.apiKey })).status).toBe(204);
   });
@@ -738,7 +736,7 @@ describe("a refused send leaves no trace in the sender's state", () => {
     const key = `hostile-${crypto.randomUUID()}`;
     const refused = await send(world.alice, textMessage(world.bob.name, "x", { ttl: -1 }), { "Idempotency-Key": key });
     expectErrorShape(refused, "BAD_REQUEST");
-    const accepted = await send(world.alice, textMessage(world.bob.name, "different content"), { "Idempotency-Key": key });
+    const accepted = await send<SendResponse>(world.alice, textMessage(world.bob.name, "different content"), { "Idempotency-Key": key });
     expect(accepted.status, accepted.text).toBe(201);
     expect((await call("DELETE", `/messages/${accepted.body.id}`, { key: world.bob.apiKey })).status).toBe(204);
   });
@@ -751,7 +749,7 @@ describe("prototype keys inside a payload are data (SPEC §4.1: the relay never 
       '{"__proto__":{"polluted":"yes","isAdmin":true},"constructor":{"prototype":{"polluted":"yes"}},' +
       '"nested":{"__proto__":{"polluted":"yes"},"list":[{"__proto__":null}]},"text":"hi"}';
     const raw = `{"to":${JSON.stringify(world.bob.name)},"type":"notification","encrypted":false,"payload":${payloadText}}`;
-    const sent = await call("POST", "/messages", { key: world.alice.apiKey, raw, headers: { "Content-Type": "application/json" } });
+    const sent = await call<SendResponse>("POST", "/messages", { key: world.alice.apiKey, raw, headers: { "Content-Type": "application/json" } });
     expect(sent.status, sent.text).toBe(201);
 
     // The stored envelope, read as text: the payload serializes exactly as it was sent.

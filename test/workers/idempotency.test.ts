@@ -4,12 +4,13 @@
 
 import { describe, expect, it } from "vitest";
 import type { Envelope, MessagePage, SendResponse } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
 import { call, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 async function messages(agent: TestAgent): Promise<Envelope[]> {
-  const reply = await inbox(agent, "sort=asc");
+  const reply = await inbox<MessagePage<Envelope>>(agent, "sort=asc");
   expect(reply.status).toBe(200);
-  return (reply.body as MessagePage<Envelope>).messages;
+  return reply.body.messages;
 }
 
 async function ack(agent: TestAgent, id: string): Promise<void> {
@@ -22,7 +23,7 @@ describe("a client-chosen id", () => {
     const [alice, bob] = await Promise.all([register("alice"), register("bob")]);
     const id = crypto.randomUUID();
     const body = textMessage(bob.name, "once", { id, topic: "idem" });
-    const first = await send(alice, body);
+    const first = await send<SendResponse>(alice, body);
     expect(first.status).toBe(201);
     const replay = await send(alice, body);
     expect(replay.status).toBe(200);
@@ -55,7 +56,7 @@ describe("a client-chosen id", () => {
       textMessage(bob.name, "original", { id, ttl: 3600 }),
       { ...textMessage(bob.name, "original", { id }), type: "request" },
     ]) {
-      const reply = await send(alice, changed);
+      const reply = await send<ErrorBody>(alice, changed);
       expect(reply.status).toBe(409);
       expect(reply.body.code).toBe("CONFLICT");
     }
@@ -84,7 +85,7 @@ describe("a client-chosen id", () => {
     const id = crypto.randomUUID();
     expect((await send(alice, textMessage(bob.name, "first", { id }))).status).toBe(201);
     expect((await call("DELETE", `/messages/${id}`, { key: bob.apiKey })).status).toBe(204);
-    const reply = await send(alice, textMessage(bob.name, "second", { id }));
+    const reply = await send<ErrorBody>(alice, textMessage(bob.name, "second", { id }));
     expect(reply.status).toBe(409);
     expect(reply.body.code).toBe("CONFLICT");
     expect(await messages(bob)).toEqual([]);
@@ -95,7 +96,7 @@ describe("a client-chosen id", () => {
     const id = crypto.randomUUID();
     const body = textMessage(bob.name, "same words", { id });
     expect((await send(alice, body)).status).toBe(201);
-    const other = await send(mallory, body);
+    const other = await send<ErrorBody>(mallory, body);
     expect(other.status).toBe(409);
     expect(other.body.code).toBe("CONFLICT");
     const stored = await messages(bob);
@@ -117,7 +118,7 @@ describe("a client-chosen id", () => {
     const [alice, bob, carol] = await Promise.all([register("alice"), register("bob"), register("carol")]);
     const id = crypto.randomUUID();
     expect((await send(alice, textMessage(bob.name, "to bob", { id }))).status).toBe(201);
-    const toCarol = await send(alice, textMessage(carol.name, "to carol", { id }));
+    const toCarol = await send<SendResponse>(alice, textMessage(carol.name, "to carol", { id }));
     expect(toCarol.status).toBe(201);
     expect(toCarol.body.id).toBe(id);
     expect((await messages(carol))[0]).toMatchObject({ id, payload: "to carol" });
@@ -162,7 +163,7 @@ describe("the Idempotency-Key header", () => {
     const [alice, bob] = await Promise.all([register("alice"), register("bob")]);
     const headers = { "Idempotency-Key": `key-${crypto.randomUUID()}` };
     const body = textMessage(bob.name, "keyed");
-    const first = await send(alice, body, headers);
+    const first = await send<SendResponse>(alice, body, headers);
     expect(first.status).toBe(201);
     const replay = await send(alice, body, headers);
     expect(replay.status).toBe(200);
@@ -174,7 +175,7 @@ describe("the Idempotency-Key header", () => {
     const [alice, bob] = await Promise.all([register("alice"), register("bob")]);
     const headers = { "Idempotency-Key": `key-${crypto.randomUUID()}` };
     expect((await send(alice, textMessage(bob.name, "one"), headers)).status).toBe(201);
-    const reply = await send(alice, textMessage(bob.name, "two"), headers);
+    const reply = await send<ErrorBody>(alice, textMessage(bob.name, "two"), headers);
     expect(reply.status).toBe(409);
     expect(reply.body.code).toBe("CONFLICT");
     expect((await messages(bob)).map((m) => m.payload)).toEqual(["one"]);
@@ -184,7 +185,7 @@ describe("the Idempotency-Key header", () => {
     const [alice, bob] = await Promise.all([register("alice"), register("bob")]);
     const headers = { "Idempotency-Key": `key-${crypto.randomUUID()}` };
     const body = textMessage(bob.name, "keyed ack");
-    const first = await send(alice, body, headers);
+    const first = await send<SendResponse>(alice, body, headers);
     await ack(bob, first.body.id);
     const replay = await send(alice, body, headers);
     expect(replay.status).toBe(200);
@@ -204,8 +205,8 @@ describe("the Idempotency-Key header", () => {
   it("different keys with the same body are two messages", async () => {
     const [alice, bob] = await Promise.all([register("alice"), register("bob")]);
     const body = textMessage(bob.name, "twice");
-    const a = await send(alice, body, { "Idempotency-Key": `a-${crypto.randomUUID()}` });
-    const b = await send(alice, body, { "Idempotency-Key": `b-${crypto.randomUUID()}` });
+    const a = await send<SendResponse>(alice, body, { "Idempotency-Key": `a-${crypto.randomUUID()}` });
+    const b = await send<SendResponse>(alice, body, { "Idempotency-Key": `b-${crypto.randomUUID()}` });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(b.body.id);
     expect(await messages(bob)).toHaveLength(2);
@@ -215,8 +216,8 @@ describe("the Idempotency-Key header", () => {
     const [alice, carol, bob] = await Promise.all([register("alice"), register("carol"), register("bob")]);
     const headers = { "Idempotency-Key": `shared-${crypto.randomUUID()}` };
     const body = textMessage(bob.name, "same");
-    const a = await send(alice, body, headers);
-    const c = await send(carol, body, headers);
+    const a = await send<SendResponse>(alice, body, headers);
+    const c = await send<SendResponse>(carol, body, headers);
     expect([a.status, c.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(c.body.id);
     expect((await messages(bob)).map((m) => m.from)).toEqual([alice.name, carol.name]);
@@ -239,7 +240,7 @@ describe("the Idempotency-Key header", () => {
     ["with a space", "two words"],
   ])("refuses a key %s with 400", async (_what, key) => {
     const [alice, bob] = await Promise.all([register("alice"), register("bob")]);
-    const reply = await send(alice, textMessage(bob.name, "x"), { "Idempotency-Key": key });
+    const reply = await send<ErrorBody>(alice, textMessage(bob.name, "x"), { "Idempotency-Key": key });
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
     expect(await messages(bob)).toEqual([]);

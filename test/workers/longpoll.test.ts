@@ -9,13 +9,13 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { ADMIN_KEY, call, eventually, inbox, register, send, textMessage, type Reply, type TestAgent } from "../support/relay.js";
+import { describe, expect, it, vi } from "vitest";
+import type { AgentPublic, MessagePage, SendResponse } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
+import { ADMIN_KEY, call, inbox, register, send, textMessage, type Reply, type TestAgent } from "../support/relay.js";
 
 /** A poll that is woken answers well before this; its deadline (30 s) is far beyond it. */
 const WOKEN_BOUND_MS = 10_000;
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The private state of an Inbox object that these tests read (never write). */
 interface InboxInternals {
@@ -34,11 +34,11 @@ function heldPolls(agent: TestAgent): Promise<number> {
 
 /** Waits until the agent's inbox holds exactly `n` long-polls. */
 async function untilHeld(agent: TestAgent, n: number): Promise<void> {
-  await eventually(async () => (await heldPolls(agent)) === n, 10_000, `${n} held polls in ${agent.name}'s inbox`);
+  await vi.waitFor(async () => expect(await heldPolls(agent), `held polls in ${agent.name}'s inbox`).toBe(n), { timeout: 10_000, interval: 50 });
 }
 
 interface Poll {
-  reply: Promise<Reply>;
+  reply: Promise<Reply<MessagePage>>;
   /** Set once the reply arrived. */
   settled: () => boolean;
   /** Milliseconds from the start of the request to its answer. */
@@ -49,7 +49,7 @@ interface Poll {
 function startPoll(agent: TestAgent, query: string): Poll {
   const started = Date.now();
   let done = false;
-  const reply = inbox(agent, query).then((r) => {
+  const reply = inbox<MessagePage>(agent, query).then((r) => {
     done = true;
     return r;
   });
@@ -58,12 +58,12 @@ function startPoll(agent: TestAgent, query: string): Poll {
 
 /** A send that must be stored; answers the message's id and its ts in the recipient's inbox. */
 async function sent(from: TestAgent, to: TestAgent, payload: string, extra: Record<string, unknown> = {}): Promise<{ id: string; ts: string }> {
-  const reply = await send(from, textMessage(to.name, payload, extra));
+  const reply = await send<SendResponse>(from, textMessage(to.name, payload, extra));
   expect(reply.status, reply.text).toBe(201);
-  return { id: reply.body.id, ts: reply.body.recipients[0].ts };
+  return { id: reply.body.id, ts: reply.body.recipients[0]!.ts };
 }
 
-const ids = (reply: Reply): string[] => (reply.body.messages as { id: string }[]).map((m) => m.id);
+const ids = (reply: Reply<MessagePage>): string[] => reply.body.messages.map((m) => m.id);
 
 describe("a long-poll when something already matches", () => {
   it("answers at once with the matching messages, even with wait=30", async () => {
@@ -113,9 +113,10 @@ describe("a waiting long-poll", () => {
 
     await sent(alice, bob, "other topic", { topic: "unwanted" });
     await sent(alice, bob, "no topic");
-    await pause(300);
-    expect(poll.settled()).toBe(false);
+    // A store wakes matching polls before the send answers (a woken poll leaves the set at once),
+    // so the poll still being held now means these two did not wake it.
     expect(await heldPolls(bob)).toBe(1);
+    expect(poll.settled()).toBe(false);
 
     const wanted = await sent(alice, bob, "the one", { topic: "wanted" });
     const reply = await poll.reply;
@@ -130,15 +131,14 @@ describe("a waiting long-poll", () => {
     await untilHeld(bob, 1);
 
     await sent(carol, bob, "not from alice");
-    await pause(300);
+    expect(await heldPolls(bob)).toBe(1); // still held after the store: not woken (see above)
     expect(poll.settled()).toBe(false);
-    expect(await heldPolls(bob)).toBe(1);
 
     const fromAlice = await sent(alice, bob, "from alice");
     const reply = await poll.reply;
     expect(reply.status).toBe(200);
     expect(ids(reply)).toEqual([fromAlice.id]);
-    expect(reply.body.messages[0].from).toBe(alice.name);
+    expect(reply.body.messages[0]!.from).toBe(alice.name);
   });
 
   it("answers an empty page when its wait ends with nothing matching", async () => {
@@ -186,9 +186,8 @@ describe("many long-polls", () => {
     const toBob = await sent(alice, bob, "for bob");
     const bobReply = await bobPoll.reply;
     expect(ids(bobReply)).toEqual([toBob.id]);
-    await pause(200);
+    expect(await heldPolls(carol)).toBe(1); // still held once bob's poll answered: not woken
     expect(carolPoll.settled()).toBe(false);
-    expect(await heldPolls(carol)).toBe(1);
 
     const toCarol = await sent(alice, carol, "for carol");
     const carolReply = await carolPoll.reply;
@@ -202,7 +201,7 @@ describe("many long-polls", () => {
     expect(polls.some((p) => p.settled())).toBe(false);
 
     const sendStarted = Date.now();
-    const reply = await send(alice, textMessage(bob.name, "wake all fifty"));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "wake all fifty"));
     expect(reply.status).toBe(201);
     expect(Date.now() - sendStarted).toBeLessThan(WOKEN_BOUND_MS);
     const replies = await Promise.all(polls.map((p) => p.reply));
@@ -220,7 +219,7 @@ describe("many long-polls", () => {
     const polls = Array.from({ length: 10 }, () => startPoll(bob, `wait=30&after=${encodeURIComponent(stored.ts)}`));
     await untilHeld(bob, 10);
 
-    const list = await inbox(bob);
+    const list = await inbox<MessagePage>(bob);
     expect(list.status).toBe(200);
     expect(ids(list)).toEqual([stored.id]);
     const one = await call("GET", `/messages/${stored.id}`, { key: bob.apiKey });
@@ -242,7 +241,7 @@ describe("many long-polls", () => {
 describe("the wait parameter", () => {
   it.each(["-1", "abc", "1e2", "", "NaN", "Infinity", "0x10"])("wait=%s is refused with 400 naming wait", async (value) => {
     const bob = await register("lp_badwait");
-    const reply = await inbox(bob, `wait=${encodeURIComponent(value)}`);
+    const reply = await inbox<ErrorBody>(bob, `wait=${encodeURIComponent(value)}`);
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ code: "BAD_REQUEST" });
     expect(reply.body.error).toMatch(/wait/);
@@ -276,15 +275,15 @@ describe("presence while long-polling (SPEC §4.3)", () => {
     await untilHeld(bob, 1);
 
     // Only the poll has been made by bob: the directory's view (pushed by the inbox) shows it seen.
-    const listed = await eventually(
+    const listed = await vi.waitFor(
       async () => {
-        const reply = await call("GET", `/agents/${bob.name}`, { key: ADMIN_KEY });
-        return reply.body?.online === true ? reply.body : null;
+        const reply = await call<AgentPublic>("GET", `/agents/${bob.name}`, { key: ADMIN_KEY });
+        expect(reply.body.online, "bob online in the directory").toBe(true);
+        return reply.body;
       },
-      10_000,
-      "bob online in the directory",
+      { timeout: 10_000, interval: 50 },
     );
-    expect(Date.parse(listed.lastSeen)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(listed.lastSeen!)).toBeGreaterThanOrEqual(before - 1000);
 
     const me = await call("GET", "/agents/me", { key: bob.apiKey });
     expect(me.status).toBe(200);

@@ -1,31 +1,32 @@
 // Sending (SPEC §4.1) and the message routes around it: read one, delete, ack, channels, and the
 // admin's global feed. Every request goes through the real Worker to the real Inbox objects.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Envelope, FeedItem, MessagePage, SendResponse } from "../../protocol/envelope.js";
-import { ADMIN_KEY, base64Bytes, call, eventually, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
+import type { ErrorBody } from "../../protocol/errors.js";
+import { ADMIN_KEY, base64Bytes, call, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY_S = 86400;
 
 async function page(agent: TestAgent, query = ""): Promise<MessagePage<Envelope>> {
-  const reply = await inbox(agent, query);
+  const reply = await inbox<MessagePage<Envelope>>(agent, query);
   expect(reply.status).toBe(200);
-  return reply.body as MessagePage<Envelope>;
+  return reply.body;
 }
 
 /** The one copy of message `id` in the agent's inbox, read through GET /messages/:id. */
 async function stored(agent: TestAgent, id: string): Promise<Envelope> {
-  const reply = await call("GET", `/messages/${encodeURIComponent(id)}`, { key: agent.apiKey });
+  const reply = await call<Envelope>("GET", `/messages/${encodeURIComponent(id)}`, { key: agent.apiKey });
   expect(reply.status).toBe(200);
-  return reply.body as Envelope;
+  return reply.body;
 }
 
 /** The admin feed's items from one sender (the feed is global and filled in batches). */
 async function feedFrom(sender: TestAgent): Promise<FeedItem[]> {
-  const reply = await call("GET", `/messages?from=${sender.name}&limit=100`, { key: ADMIN_KEY });
+  const reply = await call<MessagePage<FeedItem>>("GET", `/messages?from=${sender.name}&limit=100`, { key: ADMIN_KEY });
   expect(reply.status).toBe(200);
-  return (reply.body as MessagePage<FeedItem>).messages;
+  return reply.body.messages;
 }
 
 describe("direct send", () => {
@@ -64,7 +65,7 @@ describe("direct send", () => {
     const alice = await register("AliceMixed");
     const bob = await register("BobMixed");
     const written = bob.name.toLowerCase();
-    const sent = await send(alice, textMessage(written, "case"));
+    const sent = await send<SendResponse>(alice, textMessage(written, "case"));
     expect(sent.status).toBe(201);
     expect(sent.body.recipients).toEqual([{ name: bob.name, ts: sent.body.ts }]);
     const copy = await stored(bob, sent.body.id);
@@ -99,7 +100,7 @@ describe("multicast", () => {
     const bob = await register("BobCase");
     const carol = await register("CarolCase");
     const to = [carol.name.toLowerCase(), bob.name.toUpperCase()];
-    const sent = await send(alice, textMessage(to, "order"));
+    const sent = await send<SendResponse>(alice, textMessage(to, "order"));
     expect(sent.status).toBe(201);
     expect((await stored(bob, sent.body.id)).to).toEqual(to);
     expect((await stored(carol, sent.body.id)).to).toEqual(to);
@@ -109,7 +110,7 @@ describe("multicast", () => {
 describe("unknown recipients", () => {
   it("a direct send to an unknown agent answers 404 UNKNOWN_RECIPIENT naming it", async () => {
     const alice = await register("alice");
-    const sent = await send(alice, textMessage("nobody_by_this_name", "lost?"));
+    const sent = await send<ErrorBody>(alice, textMessage("nobody_by_this_name", "lost?"));
     expect(sent.status).toBe(404);
     expect(sent.body).toMatchObject({ code: "UNKNOWN_RECIPIENT", names: ["nobody_by_this_name"] });
     expect(typeof sent.body.error).toBe("string");
@@ -131,7 +132,7 @@ describe("unknown recipients", () => {
   it("lists every unknown name of a multicast", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const sent = await send(alice, textMessage(["ghost_one", bob.name, "ghost_two"]));
+    const sent = await send<ErrorBody>(alice, textMessage(["ghost_one", bob.name, "ghost_two"]));
     expect(sent.status).toBe(404);
     expect([...(sent.body.names as string[])].sort()).toEqual(["ghost_one", "ghost_two"]);
     expect((await page(bob)).messages).toEqual([]);
@@ -156,7 +157,7 @@ describe("the stored envelope", () => {
       topic: "sync/v1.deltas:a-b_c",
       ttl: 3600,
     };
-    const reply = await send(alice, sent);
+    const reply = await send<SendResponse>(alice, sent);
     expect(reply.status).toBe(201);
     const copy = await stored(bob, reply.body.id);
     expect(copy).toEqual({ ...sent, id: reply.body.id, from: alice.name, ts: reply.body.ts });
@@ -169,7 +170,7 @@ describe("the stored envelope", () => {
     const bob = await register("bob");
     const id = crypto.randomUUID();
     const sentAt = "2026-02-01T09:30:00+02:00";
-    const reply = await send(alice, textMessage(bob.name, "x", { id, sentAt }));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "x", { id, sentAt }));
     expect(reply.status).toBe(201);
     expect(reply.body.id).toBe(id);
     const copy = await stored(bob, id);
@@ -189,7 +190,7 @@ describe("the stored envelope", () => {
       "key with spaces": "v",
       constructor: "not a function",
     };
-    const reply = await send(alice, textMessage(bob.name, payload, { type: "response" }));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, payload, { type: "response" }));
     expect(reply.status).toBe(201);
     expect((await stored(bob, reply.body.id)).payload).toEqual(payload);
   });
@@ -198,7 +199,7 @@ describe("the stored envelope", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     const raw = `{"to":"${bob.name}","type":"notification","encrypted":false,"payload":{"__proto__":{"polluted":true},"a":1}}`;
-    const reply = await call("POST", "/messages", { key: alice.apiKey, raw });
+    const reply = await call<SendResponse>("POST", "/messages", { key: alice.apiKey, raw });
     expect(reply.status).toBe(201);
     const got = await call("GET", `/messages/${reply.body.id}`, { key: bob.apiKey });
     expect(got.text).toContain('"__proto__":{"polluted":true}');
@@ -209,7 +210,7 @@ describe("the stored envelope", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     const raw = `{"to":"${bob.name}","type":"notification","encrypted":false,"payload":"caf\\u00e9 \\ud83d\\ude00 \\\\ \\/"}`;
-    const reply = await call("POST", "/messages", { key: alice.apiKey, raw });
+    const reply = await call<SendResponse>("POST", "/messages", { key: alice.apiKey, raw });
     expect(reply.status).toBe(201);
     expect((await stored(bob, reply.body.id)).payload).toBe("café 😀 \\ /");
   });
@@ -217,7 +218,7 @@ describe("the stored envelope", () => {
   it("leaves out an optional field sent as null", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "n", { topic: null, correlationId: null, ttl: null }));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "n", { topic: null, correlationId: null, ttl: null }));
     expect(reply.status).toBe(201);
     const copy = await stored(bob, reply.body.id);
     expect(Object.keys(copy).sort()).toEqual(["encrypted", "from", "id", "payload", "to", "ts", "type"]);
@@ -226,7 +227,7 @@ describe("the stored envelope", () => {
   it("does not add a ttl the sender left out", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name));
     expect(reply.status).toBe(201);
     expect("ttl" in (await stored(bob, reply.body.id))).toBe(false);
   });
@@ -243,7 +244,7 @@ describe("encrypted multicast with `payloads`", () => {
     };
     const to = [bob.name, carol.name];
     const body = { to, type: "request", encrypted: true, topic: "sealed", sentAt: "2026-03-01T00:00:00.000Z", payloads };
-    const reply = await send(alice, body);
+    const reply = await send<SendResponse>(alice, body);
     expect(reply.status).toBe(201);
     const id = reply.body.id as string;
     for (const agent of [bob, carol]) {
@@ -272,7 +273,7 @@ describe("encrypted multicast with `payloads`", () => {
       [bob.name.toLowerCase()]: { payload: "YQ==", nonce: base64Bytes(24, 3) },
       [carol.name.toUpperCase()]: { payload: "Yg==", nonce: base64Bytes(24, 4), signature: base64Bytes(64, 5) },
     };
-    const reply = await send(alice, { to: [bob.name, carol.name], type: "notification", encrypted: true, payloads });
+    const reply = await send<SendResponse>(alice, { to: [bob.name, carol.name], type: "notification", encrypted: true, payloads });
     expect(reply.status).toBe(201);
     const bobCopy = await stored(bob, reply.body.id);
     expect(bobCopy).toMatchObject({ payload: "YQ==", nonce: base64Bytes(24, 3) });
@@ -295,7 +296,7 @@ describe("encrypted multicast with `payloads`", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     const carol = await register("carol");
-    const reply = await send(alice, { to: [bob.name, carol.name], type: "notification", encrypted: true, payloads: build(bob.name, carol.name) });
+    const reply = await send<ErrorBody>(alice, { to: [bob.name, carol.name], type: "notification", encrypted: true, payloads: build(bob.name, carol.name) });
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
     expect((await page(bob)).messages).toEqual([]);
@@ -306,7 +307,7 @@ describe("reading, deleting and acking", () => {
   it("GET /messages/:id returns one message of the caller's inbox", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "one", { topic: "t1" }));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "one", { topic: "t1" }));
     const copy = await stored(bob, reply.body.id);
     expect(copy).toMatchObject({ id: reply.body.id, from: alice.name, payload: "one", topic: "t1", ts: reply.body.ts });
   });
@@ -314,12 +315,12 @@ describe("reading, deleting and acking", () => {
   it("GET /messages/:id answers 404 for an id that is not in the caller's inbox, whoever holds it", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "bob's"));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "bob's"));
     for (const [agent, id] of [
       [alice, reply.body.id],
       [bob, "no-such-id"],
     ] as const) {
-      const got = await call("GET", `/messages/${id}`, { key: agent.apiKey });
+      const got = await call<ErrorBody>("GET", `/messages/${id}`, { key: agent.apiKey });
       expect(got.status).toBe(404);
       expect(got.body.code).toBe("NOT_FOUND");
     }
@@ -328,11 +329,11 @@ describe("reading, deleting and acking", () => {
   it("DELETE /messages/:id answers 204, then 404 for the same id", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "delete me"));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "delete me"));
     const first = await call("DELETE", `/messages/${reply.body.id}`, { key: bob.apiKey });
     expect(first.status).toBe(204);
     expect(first.text).toBe("");
-    const second = await call("DELETE", `/messages/${reply.body.id}`, { key: bob.apiKey });
+    const second = await call<ErrorBody>("DELETE", `/messages/${reply.body.id}`, { key: bob.apiKey });
     expect(second.status).toBe(404);
     expect(second.body.code).toBe("NOT_FOUND");
     expect((await call("GET", `/messages/${reply.body.id}`, { key: bob.apiKey })).status).toBe(404);
@@ -342,7 +343,7 @@ describe("reading, deleting and acking", () => {
   it("DELETE /messages/:id cannot remove a message from another agent's inbox", async () => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "bob keeps this"));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "bob keeps this"));
     const attempt = await call("DELETE", `/messages/${reply.body.id}`, { key: alice.apiKey });
     expect(attempt.status).toBe(404);
     expect((await stored(bob, reply.body.id)).payload).toBe("bob keeps this");
@@ -352,7 +353,7 @@ describe("reading, deleting and acking", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     const ids: string[] = [];
-    for (const text of ["a", "b", "c"]) ids.push((await send(alice, textMessage(bob.name, text))).body.id);
+    for (const text of ["a", "b", "c"]) ids.push((await send<SendResponse>(alice, textMessage(bob.name, text))).body.id);
     const acked = await call("POST", "/messages/ack", { key: bob.apiKey, json: { ids: [ids[0], "missing-1", ids[2]] } });
     expect(acked.status).toBe(200);
     expect(acked.body).toEqual({ deleted: [ids[0], ids[2]], missing: ["missing-1"] });
@@ -365,7 +366,7 @@ describe("reading, deleting and acking", () => {
   it("POST /messages/ack refuses a body without a list of ids", async () => {
     const bob = await register("bob");
     for (const json of [{}, { ids: [] }, { ids: "abc" }]) {
-      const reply = await call("POST", "/messages/ack", { key: bob.apiKey, json });
+      const reply = await call<ErrorBody>("POST", "/messages/ack", { key: bob.apiKey, json });
       expect(reply.status).toBe(400);
       expect(reply.body.code).toBe("BAD_REQUEST");
     }
@@ -380,7 +381,7 @@ describe("ttl", () => {
   ])("accepts %s", async (_what, ttl) => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "t", ttl === undefined ? {} : { ttl }));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, "t", ttl === undefined ? {} : { ttl }));
     expect(reply.status).toBe(201);
     expect((await stored(bob, reply.body.id)).ttl).toBe(ttl);
   });
@@ -395,7 +396,7 @@ describe("ttl", () => {
   ])("refuses a ttl of %s with 400 and stores nothing", async (_what, ttl) => {
     const alice = await register("alice");
     const bob = await register("bob");
-    const reply = await send(alice, textMessage(bob.name, "t", { ttl }));
+    const reply = await send<ErrorBody>(alice, textMessage(bob.name, "t", { ttl }));
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
     expect(reply.body.error).toMatch(/ttl/);
@@ -439,8 +440,8 @@ describe("the admin's views", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     const long = `${"0123456789".repeat(30)}tail`;
-    const plain = await send(alice, textMessage(bob.name, long, { topic: "feedcheck" }));
-    const sealed = await send(alice, {
+    const plain = await send<SendResponse>(alice, textMessage(bob.name, long, { topic: "feedcheck" }));
+    const sealed = await send<SendResponse>(alice, {
       to: bob.name,
       type: "request",
       encrypted: true,
@@ -451,13 +452,13 @@ describe("the admin's views", () => {
     expect(plain.status).toBe(201);
     expect(sealed.status).toBe(201);
     // The feed is pushed by the inboxes in batches (every ~2 s), so it shows up eventually.
-    const items = await eventually(
+    const items = await vi.waitFor(
       async () => {
         const found = await feedFrom(alice);
-        return found.length >= 2 ? found : null;
+        expect(found.length, "items in the admin feed").toBeGreaterThanOrEqual(2);
+        return found;
       },
-      15_000,
-      "the admin feed",
+      { timeout: 15_000, interval: 100 },
     );
     const plainItem = items.find((i) => i.id === plain.body.id)!;
     const sealedItem = items.find((i) => i.id === sealed.body.id)!;
@@ -475,15 +476,22 @@ describe("the admin's views", () => {
     const alice = await register("alice");
     const bob = await register("bob");
     const payload = { text: "🙂é".repeat(250) };
-    const reply = await send(alice, textMessage(bob.name, payload));
+    const reply = await send<SendResponse>(alice, textMessage(bob.name, payload));
     expect(reply.status).toBe(201);
-    const item = await eventually(async () => (await feedFrom(alice)).find((i) => i.id === reply.body.id), 15_000, "the feed item");
+    const item = await vi.waitFor(
+      async () => {
+        const found = (await feedFrom(alice)).find((i) => i.id === reply.body.id);
+        expect(found, "the feed item").toBeDefined();
+        return found!;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
     expect(Array.from(item.preview!).length).toBeLessThanOrEqual(200);
     expect(payload.text.startsWith(item.preview!)).toBe(true);
   });
 
   it("the admin feed answers with the same page fields as an inbox, plus its arrival cursor lastSeq", async () => {
-    const reply = await call("GET", "/messages?limit=1", { key: ADMIN_KEY });
+    const reply = await call<MessagePage<FeedItem> & { lastSeq: number | null }>("GET", "/messages?limit=1", { key: ADMIN_KEY });
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body).sort()).toEqual(["count", "cursor", "hasMore", "lastSeq", "messages", "newestTs", "oldestTs"]);
     expect(reply.body.count).toBe(reply.body.messages.length);
@@ -499,27 +507,25 @@ describe("the admin's views", () => {
     await send(alice, textMessage(bob.name, "1", { topic: topicA }));
     await send(alice, textMessage(carol.name, "2", { topic: topicB }));
     await send(alice, textMessage(carol.name, "3", { topic: topicB }));
-    const channels = await eventually(
+    const channels = await vi.waitFor(
       async () => {
-        const reply = await call("GET", "/channels", { key: ADMIN_KEY });
-        const list = reply.body as string[];
-        return list.includes(topicA) && list.includes(topicB) ? list : null;
+        const list = (await call<string[]>("GET", "/channels", { key: ADMIN_KEY })).body;
+        expect(list, "admin channels").toEqual(expect.arrayContaining([topicA, topicB]));
+        return list;
       },
-      15_000,
-      "admin channels",
+      { timeout: 15_000, interval: 100 },
     );
     expect(channels.every((c) => typeof c === "string")).toBe(true);
     // Most recent first: topicB was used after topicA.
     expect(channels.indexOf(topicB)).toBeLessThan(channels.indexOf(topicA));
     // With ?detail=true each topic comes with its message count (batches add up, so poll).
-    await eventually(
+    await vi.waitFor(
       async () => {
-        const detail = await call("GET", "/channels?detail=true", { key: ADMIN_KEY });
-        const counts = detail.body as { topic: string; count: number }[];
-        return counts.find((c) => c.topic === topicA)?.count === 1 && counts.find((c) => c.topic === topicB)?.count === 2;
+        const counts = (await call<{ topic: string; count: number }[]>("GET", "/channels?detail=true", { key: ADMIN_KEY })).body;
+        const countOf = (topic: string) => counts.find((c) => c.topic === topic)?.count;
+        expect([countOf(topicA), countOf(topicB)], "admin channel counts").toEqual([1, 2]);
       },
-      15_000,
-      "admin channel counts",
+      { timeout: 15_000, interval: 100 },
     );
   });
 });

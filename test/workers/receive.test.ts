@@ -2,20 +2,21 @@
 // and paging a large inbox whose oldest messages are no longer in the Inbox's memory cache.
 
 import { describe, expect, it } from "vitest";
-import type { Envelope, MessagePage } from "../../protocol/envelope.js";
+import type { Envelope, MessagePage, SendResponse } from "../../protocol/envelope.js";
+import type { ErrorBody } from "../../protocol/errors.js";
 import { inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 async function page(agent: TestAgent, query = ""): Promise<MessagePage<Envelope>> {
-  const reply = await inbox(agent, query);
+  const reply = await inbox<MessagePage<Envelope>>(agent, query);
   expect(reply.status, reply.text).toBe(200);
-  return reply.body as MessagePage<Envelope>;
+  return reply.body;
 }
 
 /** Sends `n` messages one after another (so their order is known); returns ids and ts in send order. */
 async function sendInOrder(from: TestAgent, to: TestAgent, n: number, extra: (i: number) => Record<string, unknown> = () => ({})) {
   const sent: { id: string; ts: string }[] = [];
   for (let i = 0; i < n; i++) {
-    const reply = await send(from, textMessage(to.name, `m${i}`, extra(i)));
+    const reply = await send<SendResponse>(from, textMessage(to.name, `m${i}`, extra(i)));
     expect(reply.status).toBe(201);
     sent.push({ id: reply.body.id, ts: reply.body.ts });
   }
@@ -26,7 +27,7 @@ async function sendInOrder(from: TestAgent, to: TestAgent, n: number, extra: (i:
 async function sendAtOnce(from: TestAgent, to: TestAgent, n: number): Promise<string[]> {
   const replies = await Promise.all(Array.from({ length: n }, (_, i) => send(from, textMessage(to.name, `c${i}`))));
   for (const reply of replies) expect(reply.status).toBe(201);
-  return replies.map((r) => r.body.id as string);
+  return replies.map((r) => (r.body as SendResponse).id);
 }
 
 const ids = (p: MessagePage<Envelope>) => p.messages.map((m) => m.id);
@@ -53,7 +54,7 @@ describe("order", () => {
 
   it("refuses any other sort with 400", async () => {
     const bob = await register("bob");
-    const reply = await inbox(bob, "sort=newest");
+    const reply = await inbox<ErrorBody>(bob, "sort=newest");
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
   });
@@ -95,7 +96,7 @@ describe("time filters", () => {
 
   it.each(["after=yesterday", "since=12345", "before=2026-13-45T00:00:00Z"])("refuses %s with 400", async (query) => {
     const bob = await register("bob");
-    const reply = await inbox(bob, query);
+    const reply = await inbox<ErrorBody>(bob, query);
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
   });
@@ -124,7 +125,7 @@ describe("limit", () => {
 
   it.each(["0", "-1", "abc", "1.5", "", "1e2"])("refuses limit=%s with 400", async (limit) => {
     const bob = await register("bob");
-    const reply = await inbox(bob, `limit=${limit}`);
+    const reply = await inbox<ErrorBody>(bob, `limit=${limit}`);
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
     expect(reply.body.error).toMatch(/limit/);
@@ -142,9 +143,9 @@ describe("topic and sender filters", () => {
 
   it("from returns only messages from that sender, compared case-insensitively", async () => {
     const [alice, carol, bob] = await Promise.all([register("AliceFrom"), register("CarolFrom"), register("bob")]);
-    const a1 = await send(alice, textMessage(bob.name, "a1"));
-    const c1 = await send(carol, textMessage(bob.name, "c1"));
-    const a2 = await send(alice, textMessage(bob.name, "a2"));
+    const a1 = await send<SendResponse>(alice, textMessage(bob.name, "a1"));
+    const c1 = await send<SendResponse>(carol, textMessage(bob.name, "c1"));
+    const a2 = await send<SendResponse>(alice, textMessage(bob.name, "a2"));
     for (const spelling of [alice.name, alice.name.toLowerCase(), alice.name.toUpperCase()]) {
       expect(ids(await page(bob, `sort=asc&from=${spelling}`))).toEqual([a1.body.id, a2.body.id]);
     }
@@ -153,17 +154,17 @@ describe("topic and sender filters", () => {
 
   it("filters combine with each other and with time filters", async () => {
     const [alice, carol, bob] = await Promise.all([register("alice"), register("carol"), register("bob")]);
-    const a1 = await send(alice, textMessage(bob.name, "a1", { topic: "x" }));
+    const a1 = await send<SendResponse>(alice, textMessage(bob.name, "a1", { topic: "x" }));
     await send(carol, textMessage(bob.name, "c1", { topic: "x" }));
     await send(alice, textMessage(bob.name, "a2", { topic: "y" }));
-    const a3 = await send(alice, textMessage(bob.name, "a3", { topic: "x" }));
+    const a3 = await send<SendResponse>(alice, textMessage(bob.name, "a3", { topic: "x" }));
     expect(ids(await page(bob, `sort=asc&topic=x&from=${alice.name}`))).toEqual([a1.body.id, a3.body.id]);
     expect(ids(await page(bob, `topic=x&from=${alice.name}&after=${a1.body.ts}`))).toEqual([a3.body.id]);
   });
 
   it.each(["topic=bad%20topic", "from=x", "from=not%20a%20name"])("refuses an invalid filter %s with 400", async (query) => {
     const bob = await register("bob");
-    const reply = await inbox(bob, query);
+    const reply = await inbox<ErrorBody>(bob, query);
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe("BAD_REQUEST");
   });
