@@ -38,8 +38,8 @@ function seenInDirectory(name: string, key = ADMIN_KEY): Promise<AgentPublic> {
  */
 function presenceInInbox(agent: TestAgent): Promise<{ lastSeen: number | null; presenceDueAt: number | null }> {
   return runInDurableObject(env.INBOX.getByName(agent.name.toLowerCase()), (instance) => {
-    const { lastSeen, presenceDueAt } = instance as unknown as { lastSeen: number | null; presenceDueAt: number | null };
-    return { lastSeen, presenceDueAt };
+    const { views } = instance as unknown as { views: { lastSeen: number | null; presenceDueAt: number | null } };
+    return { lastSeen: views.lastSeen, presenceDueAt: views.presenceDueAt };
   });
 }
 
