@@ -8,6 +8,8 @@ export interface FloorFigure {
   what: string;
   rps: number;
   latency: Stats;
+  /** CPU of its workerd processes per request (ms), when measured. */
+  cpuMsPerRequest?: number;
 }
 
 export interface Figure {
@@ -24,6 +26,8 @@ export interface Figure {
   rpsRatio?: number;
   /** p99 ÷ the floor's p99. */
   p99Ratio?: number;
+  /** CPU of the relay's workerd processes per request (ms), beside the floor's. */
+  cpuMsPerRequest?: number;
 }
 
 /** A throughput figure beside its floor. */

@@ -17,6 +17,16 @@ export interface LoadResult extends Stats {
   ok: number;
   failed: number;
   seconds: number;
+  /** Every response's latency (ms), to merge slices of one measurement. */
+  samples: number[];
+}
+
+/** Slices of one measurement as one result: counts and time added, percentiles over all samples. */
+export function merge(results: LoadResult[]): LoadResult {
+  const samples = results.flatMap((r) => r.samples);
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  const seconds = results.reduce((n, r) => n + r.seconds, 0);
+  return { ...stats(samples), rps: ok / seconds, ok, failed: results.reduce((n, r) => n + r.failed, 0), seconds, samples };
 }
 
 /** Nearest-rank percentiles of a list of milliseconds. */
@@ -70,7 +80,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   });
   const seconds = (performance.now() - started) / 1000;
   failed += result.errors + result.timeouts;
-  return { ...stats(latencies), rps: ok / seconds, ok, failed, seconds };
+  return { ...stats(latencies), rps: ok / seconds, ok, failed, seconds, samples: latencies };
 }
 
 export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {

@@ -15,7 +15,7 @@ import type { Inspector } from "./inspector.js";
 import { pool } from "./measure.js";
 
 /** The pids of `root` and all its descendants whose command is `name`. */
-function descendantsNamed(root: number, name: string): number[] {
+export function descendantsNamed(root: number, name: string): number[] {
   const parents = new Map<number, number>();
   const names = new Map<number, string>();
   for (const entry of readdirSync("/proc")) {

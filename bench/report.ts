@@ -53,7 +53,7 @@ export function targets(figures: Figure[]): Target[] {
 }
 
 export function printTable(figures: Figure[], goals: Target[]): void {
-  const rows: string[][] = [["scenario", "what", "req/s", "p50 ms", "p99 ms", "floor", "floor req/s", "floor p99", "× floor req/s", "× floor p99", "other"]];
+  const rows: string[][] = [["scenario", "what", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "floor", "floor req/s", "floor p99", "floor CPU", "× floor req/s", "× floor p99", "other"]];
   for (const f of figures) {
     rows.push([
       f.scenario,
@@ -61,9 +61,11 @@ export function printTable(figures: Figure[], goals: Target[]): void {
       rate(f.rps),
       ms(f.latency?.p50),
       ms(f.latency?.p99),
+      f.cpuMsPerRequest === undefined ? "" : f.cpuMsPerRequest.toFixed(2),
       f.floor?.what ?? "",
       f.floor ? rate(f.floor.rps) : "",
       f.floor ? ms(f.floor.latency.p99) : "",
+      f.floor?.cpuMsPerRequest === undefined ? "" : f.floor.cpuMsPerRequest.toFixed(2),
       f.rpsRatio === undefined ? "" : f.rpsRatio.toFixed(2),
       f.p99Ratio === undefined ? "" : f.p99Ratio.toFixed(2),
       [f.value === undefined ? "" : `${f.unit === "ms" ? ms(f.value) : rate(f.value)} ${f.unit ?? ""}`, f.note ?? ""].filter(Boolean).join("; "),

@@ -15,11 +15,14 @@ import { Floors } from "./floors.js";
 import { Inspector } from "./inspector.js";
 import { load } from "./measure.js";
 import { largeSends } from "./memory.js";
+import { floorOnly } from "./paired.js";
 import { latencyChart, printTable, targets } from "./report.js";
 import * as scale from "./scale-scenarios.js";
 import * as hot from "./send-scenarios.js";
 
 const quick = process.argv.includes("--quick");
+/** `--hot`: only the floors and the hot paths (send, multicast, poll), for a quick before/after. */
+const hotOnly = process.argv.includes("--hot");
 const SECONDS = quick ? 3 : 5;
 const BENCH_VARS = {
   RATE_LIMIT_PER_MIN: "1000000000",
@@ -56,19 +59,22 @@ async function main(): Promise<void> {
     const floors = new Floors(floorProcess.url);
     const figures: Figure[] = [];
 
+    const timing = { slices: quick ? 2 : 3, seconds: SECONDS, pids: { floor: floorProcess.pid, relay: relayProcess.pid } };
     log("empty Worker (the floor of any request)");
-    const empty = await floors.empty(10, SECONDS);
-    const insert = await floors.insert(10, SECONDS);
+    const empty = await floorOnly(floors.empty(10), timing);
+    const insert = await floorOnly(floors.insert(10), timing);
     figures.push(
       { scenario: "floor", what: empty.what, rps: empty.rps, latency: empty.latency },
       { scenario: "floor", what: insert.what, rps: insert.rps, latency: insert.latency },
     );
     log("direct sends against the two-object floor");
-    figures.push(...(await hot.directSends(relay, floors, SECONDS)));
+    figures.push(...(await hot.directSends(relay, floors, timing)));
     log("multicast to 10 against the ten-insert floor");
-    figures.push(await hot.multicast(relay, floors, SECONDS));
+    figures.push(await hot.multicast(relay, floors, timing));
     log("poll against the one-read floor");
-    figures.push(await hot.poll(relay, floors, SECONDS));
+    figures.push(await hot.poll(relay, floors, timing));
+
+    if (hotOnly) return report(figures, null);
 
     const reference = floorFigure("empty Worker", await load({ url: floorProcess.url, durationS: 2, connections: 1 }));
     const withReference = (list: Figure[]) => list.map((f) => (f.latency && !f.floor ? { ...f, floor: reference } : f));
@@ -104,26 +110,30 @@ async function main(): Promise<void> {
     log("inbox scale");
     figures.push(...(await scale.inboxScale(relay, floors, quick ? [10, 1000, 10_000] : [10, 1000, 10_000, 100_000], SECONDS)));
 
-    const results = {
-      date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, runtime: "wrangler 4.86.0 / workerd 1.20260426.1" },
-      mode: quick ? "quick" : "full",
-      figures,
-      rssMiBByRound: memory.rss,
-      targets: targets(figures),
-    };
-    printTable(figures, results.targets);
-    const dir = join(PROJECT_ROOT, "bench/results");
-    mkdirSync(dir, { recursive: true });
-    const stamp = results.date.slice(0, 19).replace(/:/g, "-");
-    writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(results, null, 2) + "\n");
-    writeFileSync(join(dir, `${stamp}.svg`), latencyChart(figures));
-    log(`wrote bench/results/${stamp}.json and .svg`);
+    report(figures, memory.rss);
   } finally {
     clearTimeout(deadline);
     await Promise.all(started.map((r) => r.stop()));
     rmSync(state, { recursive: true, force: true });
   }
+}
+
+function report(figures: Figure[], rss: number[] | null): void {
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, runtime: "wrangler 4.86.0 / workerd 1.20260426.1" },
+    mode: hotOnly ? "hot paths only" : quick ? "quick" : "full",
+    figures,
+    rssMiBByRound: rss,
+    targets: targets(figures),
+  };
+  printTable(figures, results.targets);
+  const dir = join(PROJECT_ROOT, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  const stamp = results.date.slice(0, 19).replace(/:/g, "-");
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(dir, `${stamp}.svg`), latencyChart(figures));
+  console.log(`bench: wrote bench/results/${stamp}.json and .svg`);
 }
 
 await main();

@@ -5,12 +5,14 @@ import { sendBody, type BenchAgent, type Relay } from "./agents.js";
 import { againstFloor, type Figure } from "./figure.js";
 import type { Floors } from "./floors.js";
 import { load } from "./measure.js";
+import { floorOnly } from "./paired.js";
 
 const auth = (agent: BenchAgent) => ({ Authorization: `Bearer ${agent.apiKey}` });
 
 /** Inbox scale: GET latency as the inbox grows (newest page from memory; an older page and a topic filter from SQL). */
 export async function inboxScale(relay: Relay, floors: Floors, sizes: number[], seconds: number): Promise<Figure[]> {
-  const floor = await floors.read(10, seconds);
+  await floors.prepareRead();
+  const floor = await floorOnly(floors.read(10), { slices: 1, seconds });
   const senders = await relay.registerMany("scale_s", 20);
   const owner = await relay.register("scale_r");
   const figures: Figure[] = [];
@@ -52,7 +54,7 @@ export async function inboxScale(relay: Relay, floors: Floors, sizes: number[], 
 
 /** Auth cost: send latency with this many registered agents (senders spread over all of them). */
 export async function authCost(relay: Relay, floors: Floors, senders: BenchAgent[], recipient: BenchAgent, seconds: number, label: string): Promise<Figure> {
-  const floor = await floors.hop(senders.map((s) => [s.name, recipient.name]), 10, seconds);
+  const floor = await floorOnly(floors.hop(senders.map((s) => [s.name, recipient.name]), 10), { slices: 1, seconds });
   const result = await load({
     connections: 10,
     url: relay.url,

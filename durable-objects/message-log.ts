@@ -96,11 +96,16 @@ export class MessageLog {
       expiresAt: ts + copy.ttlS * 1000,
       json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
     };
-    this.storage.transactionSync(() => {
-      this.db.insert(message);
-      if (copy.idempotencyKey !== undefined) this.db.rememberIdempotencyKey(copy.idempotencyKey, { id, ts, bodyHash: message.bodyHash }, message.expiresAt);
-      alsoInTransaction?.(message);
-    });
+    const { idempotencyKey } = copy;
+    if (idempotencyKey === undefined && alsoInTransaction === undefined) {
+      this.db.insert(message); // one statement: atomic without a transaction (a savepoint costs more than the insert)
+    } else {
+      this.storage.transactionSync(() => {
+        this.db.insert(message);
+        if (idempotencyKey !== undefined) this.db.rememberIdempotencyKey(idempotencyKey, { id, ts, bodyHash: message.bodyHash }, message.expiresAt);
+        alsoInTransaction?.(message);
+      });
+    }
     this.lastTs = ts;
     this.count++;
     this.recent.add(message);

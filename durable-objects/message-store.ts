@@ -70,6 +70,10 @@ const STEPS = [
    );`,
   // 1: a channel's message count was written on every send and never read.
   "ALTER TABLE channels DROP COLUMN count",
+  // 2: a topic's recency is kept by the insert itself, so storing a message is one statement.
+  `CREATE TRIGGER IF NOT EXISTS messages_channels AFTER INSERT ON messages WHEN NEW.topic IS NOT NULL BEGIN
+     INSERT INTO channels (topic, last_ts) VALUES (NEW.topic, NEW.ts) ON CONFLICT(topic) DO UPDATE SET last_ts = excluded.last_ts;
+   END`,
 ];
 
 /** Channels kept per inbox; older topics are forgotten first. */
@@ -107,17 +111,12 @@ export class MessageStore {
     this.sql.exec("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
   }
 
+  /** One statement (the channel's recency follows by trigger), so it is atomic on its own. */
   insert(message: StoredMessage): void {
     this.sql.exec(
       "INSERT INTO messages (ts, id, sender, topic, body_hash, expires_at, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)",
       message.ts, message.id, message.sender, message.topic, message.bodyHash, message.expiresAt, message.json,
     );
-    if (message.topic !== null) {
-      this.sql.exec(
-        "INSERT INTO channels (topic, last_ts) VALUES (?, ?) ON CONFLICT(topic) DO UPDATE SET last_ts = excluded.last_ts",
-        message.topic, message.ts,
-      );
-    }
   }
 
   rememberIdempotencyKey(key: string, known: KnownId, expiresAt: number): void {

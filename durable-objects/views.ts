@@ -104,11 +104,24 @@ function feedItem(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipi
     type: envelope.type,
     topic: message.topic,
     encrypted: envelope.encrypted,
-    bytes: new TextEncoder().encode(message.json).byteLength,
+    bytes: utf8Length(message.json),
   };
   if (typeof envelope.to === "string" && nameKey(envelope.to) === "broadcast") item.broadcast = true;
   if (!envelope.encrypted) item.preview = preview(envelope.payload);
   return item;
+}
+
+/** UTF-8 bytes of a string, counted without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) i++; // a surrogate pair: 4 bytes for 2 units
+    else if (code >= 0x800) bytes += 2;
+    else if (code >= 0x80) bytes += 1;
+    if (code >= 0xd800 && code <= 0xdbff) bytes += 2;
+  }
+  return bytes;
 }
 
 /** At most PREVIEW_CHARS characters (code points) of a plaintext payload, read no further than that. */

@@ -53,8 +53,10 @@ async function isAdminDigest(given: ArrayBuffer, env: Env): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(given, adminDigest.digest);
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function hex(digest: ArrayBuffer): string {
   let out = "";
-  for (const byte of new Uint8Array(digest)) out += byte.toString(16).padStart(2, "0");
+  for (const byte of new Uint8Array(digest)) out += HEX[byte];
   return out;
 }

@@ -27,9 +27,14 @@ export function errorResponse(error: unknown, requestId: string): Response {
   return json(body, ERROR_STATUS[fail], headers);
 }
 
-/** Adds the headers every response carries; copies the response when its headers are immutable. */
+/** Adds the headers every response carries; copies the response only when its headers are immutable (a fetched one). */
 export function finish(response: Response, requestId: string, limits: Limits): Response {
-  const out = new Response(response.body, response);
+  let out = response;
+  try {
+    out.headers.set("X-Request-Id", requestId);
+  } catch {
+    out = new Response(response.body, response);
+  }
   out.headers.set("Access-Control-Allow-Origin", limits.corsOrigin);
   out.headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
   out.headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);

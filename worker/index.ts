@@ -8,6 +8,7 @@ import { createRouter, endpoint, type RouteTable } from "./router.js";
 import { adminRoutes } from "./routes/admin.js";
 import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { messageRoutes } from "./routes/messages.js";
 import { systemRoutes } from "./routes/system.js";
@@ -26,6 +27,7 @@ export const routes: RouteTable = {
   ...auditRoutes,
   ...webhookRoutes,
   ...adminRoutes,
+  ...dashboardRoutes,
   "/openapi.json": {
     GET: endpoint({
       summary: "This API, as OpenAPI 3.1",

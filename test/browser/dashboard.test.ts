@@ -5,7 +5,7 @@
 // responses inside the browser with page.route.
 
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { basename, extname, join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page, type Request as PwRequest, type Route } from "playwright-core";
@@ -255,6 +255,21 @@ describe("dashboard (SPEC §7)", () => {
       const script = await fetch(`${testRelay!.url}/dashboard/app.js`);
       expect(script.headers.get("content-type")).toMatch(/javascript/);
       await script.arrayBuffer();
+    });
+
+    it("every file of dashboard/ is served, byte for byte, with its content type; other paths under /dashboard/ are 404", async () => {
+      const types: Record<string, RegExp> = { ".html": /^text\/html/, ".css": /^text\/css/, ".js": /^text\/javascript/ };
+      for (const file of readdirSync(join(PROJECT_ROOT, "dashboard"))) {
+        const response = await fetch(`${testRelay!.url}/dashboard/${file}`);
+        expect(response.status, file).toBe(200);
+        expect(response.headers.get("content-type"), file).toMatch(types[extname(file)]!);
+        expect(await response.text(), file).toBe(readFileSync(join(PROJECT_ROOT, "dashboard", file), "utf8"));
+      }
+      for (const path of ["/dashboard/nope.js", "/dashboard/../wrangler.toml", "/dashboard/__proto__"]) {
+        const response = await fetch(`${testRelay!.url}${path}`);
+        expect(response.status, path).toBe(404);
+        await response.arrayBuffer();
+      }
     });
 
     it("the page has no inline script, inline style or inline event handler", async () => {

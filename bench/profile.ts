@@ -1,0 +1,85 @@
+// `node --import tsx bench/profile.ts [send|multicast|poll]`: a CPU profile of the relay's workerd
+// (Worker and Durable Objects, one isolate locally) under one hot-path load, through wrangler's
+// devtools port. Prints the functions with the most self time and writes the .cpuprofile to
+// bench/results/ (open it in Chrome DevTools) — what guided each optimization of the hot path.
+
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, PROJECT_ROOT, startLocalRelay } from "../scripts/local-relay.js";
+import { Relay, sendBody, type BenchAgent } from "./agents.js";
+import { Inspector } from "./inspector.js";
+import { load } from "./measure.js";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+const shape = process.argv[2] ?? "send";
+const state = mkdtempSync(join(tmpdir(), "clawtalk-profile-"));
+const adminKey = randomBytes(24).toString("base64url");
+const relayProcess = await startLocalRelay({ port: await freePort(), stateDir: state, adminKey, vars: { RATE_LIMIT_PER_MIN: "1000000000", INBOX_MAX: "250000" } });
+const relay = new Relay(relayProcess.url, adminKey);
+const auth = (agent: BenchAgent) => ({ Authorization: `Bearer ${agent.apiKey}` });
+try {
+  const agents = await relay.registerMany("prof_", 50);
+  for (const agent of agents.slice(0, 2)) for (let i = 0; i < 60; i++) await relay.send(agents[2]!, agent.name, `warm ${i}`);
+  const request = (i: number) => {
+    const from = agents[i % 50]!;
+    if (shape === "poll") return { path: "/messages?limit=50", headers: auth(agents[i % 2]!) };
+    const to = shape === "multicast" ? agents.slice(40, 50).map((a) => a.name) : agents[(i + 1) % 50]!.name;
+    return { path: "/messages", headers: auth(from), body: sendBody(to) };
+  };
+  const method = shape === "poll" ? "GET" : "POST";
+  await load({ url: relay.url, method, durationS: 2, connections: 10, request }); // warm up
+  const inspector = await Inspector.connect(relayProcess.inspectorPort);
+  const dir = join(PROJECT_ROOT, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `profile-${shape}-${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.cpuprofile`);
+  const result = await inspector.cpuProfile(file, () => load({ url: relay.url, method, durationS: 5, connections: 10, request }));
+  inspector.close();
+  console.log(`${shape}: ${result.rps.toFixed(0)} req/s during the profile; wrote ${file}`);
+  const profile = JSON.parse((await import("node:fs")).readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[] };
+  const self = new Map<string, number>();
+  const total = profile.samples.length;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const node of profile.nodes) {
+    const frame = node.callFrame;
+    const where = frame.url ? `${frame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, "")}:${frame.lineNumber + 1}` : "";
+    const key = `${frame.functionName || "(anonymous)"} ${where}`.trim();
+    self.set(key, (self.get(key) ?? 0) + (node.hitCount ?? 0));
+  }
+  const label = (node: ProfileNode) => {
+    const frame = node.callFrame;
+    const where = frame.url ? `${frame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, "")}:${frame.lineNumber + 1}` : "";
+    return `${frame.functionName || "(anonymous)"} ${where}`.trim();
+  };
+  // Inclusive time: each node's subtree, counted once per function on a path (recursion).
+  const inclusive = new Map<string, number>();
+  const walk = (node: ProfileNode, onPath: Set<string>): number => {
+    let hits = node.hitCount ?? 0;
+    const key = label(node);
+    const fresh = !onPath.has(key);
+    if (fresh) onPath.add(key);
+    for (const child of node.children ?? []) hits += walk(byId.get(child)!, onPath);
+    if (fresh) {
+      onPath.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + hits);
+    }
+    return hits;
+  };
+  walk(profile.nodes[0]!, new Set());
+  const print = (title: string, map: Map<string, number>) => {
+    console.log(title);
+    for (const [key, hits] of [...map].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((hits / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
+  };
+  print("self time:", self);
+  print("total time (with callees):", inclusive);
+} finally {
+  await relayProcess.stop();
+  rmSync(state, { recursive: true, force: true });
+}
