@@ -8,7 +8,7 @@ import type { RecipientReceipt, RejectedRecipient, SendRequest, SendResponse } f
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
-import type { AcceptResult, OutgoingMessage } from "../../durable-objects/outbox.js";
+import { REJECTED_CODE, type AcceptResult, type OutgoingMessage } from "../../durable-objects/outbox.js";
 import { inboxStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { resolveNames } from "../identity.js";
@@ -65,13 +65,6 @@ async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
   return answer(message.recipients, results, Array.isArray(to));
 }
 
-const REJECTED_CODE: Record<Exclude<AcceptResult["status"], "stored" | "duplicate">, RejectedRecipient["code"]> = {
-  full: "INBOX_FULL",
-  conflict: "CONFLICT",
-  unknown: "UNKNOWN_RECIPIENT",
-  unavailable: "UNAVAILABLE",
-};
-
 function answer(names: string[], results: AcceptResult[], multicast: boolean): Response {
   const recipients: RecipientReceipt[] = [];
   const rejected: RejectedRecipient[] = [];
@@ -93,13 +86,15 @@ function answer(names: string[], results: AcceptResult[], multicast: boolean): R
   return json(body, fresh ? 201 : 200);
 }
 
-/** The error for a send that stored nothing: a conflict first, then a full inbox, then an unreachable one, then a vanished agent. */
+/** The error for a send that stored nothing: a conflict first, then a full inbox, a refusing one, an unreachable one, a vanished agent. */
 function rejection(rejected: RejectedRecipient[]) {
   const names = (code: RejectedRecipient["code"]) => rejected.filter((r) => r.code === code).map((r) => r.name);
   const conflicts = names("CONFLICT");
   if (conflicts.length > 0) return failures.idConflict(conflicts);
   const full = names("INBOX_FULL");
   if (full.length > 0) return failures.inboxFull(full);
+  const refusing = names("NOT_ACCEPTED");
+  if (refusing.length > 0) return failures.notAccepted(refusing);
   const unavailable = names("UNAVAILABLE");
   if (unavailable.length > 0) return failures.recipientsUnavailable(unavailable);
   return failures.unknownRecipients(names("UNKNOWN_RECIPIENT"));
