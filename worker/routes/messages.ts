@@ -1,13 +1,15 @@
 // Messages (SPEC §4.1, §4.2): send (send.ts), receive, read one, delete, ack; channels.
 
+import { z } from "zod";
 import type { MessagePage } from "../../protocol/envelope.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
+import { ackResult, channelCount, envelope, feedPage, messagePage } from "../../protocol/wire-schemas.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
-import { messageQuery } from "../query.js";
+import { messageQuery, queryParams, routeParams } from "../query.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 import { sendEndpoint } from "./send.js";
@@ -58,16 +60,32 @@ export const messageRoutes: RouteTable = {
   "/messages": {
     POST: sendEndpoint,
     GET: endpoint({
+      operationId: "listMessages",
       summary: "Receive: the caller's inbox (agent) or the global metadata feed (admin)",
       access: "agent-or-admin",
       keyCheck: "handler",
+      query: [
+        queryParams.sort,
+        queryParams.after,
+        queryParams.since,
+        queryParams.before,
+        queryParams.limit,
+        queryParams.topic,
+        queryParams.from,
+        queryParams.wait,
+        routeParams.afterSeq,
+      ],
+      answers: { 200: { description: "An agent gets a page of its inbox; the admin a page of the global feed", json: z.union([messagePage, feedPage]) } },
+      fails: ["BAD_REQUEST"],
       handle: receive,
     }),
   },
   "/messages/ack": {
     POST: endpoint({
+      operationId: "ackMessages",
       summary: "Delete several messages from the caller's inbox",
       access: "agent",
+      answers: { 200: { description: "What was deleted, and the ids that were not in the inbox", json: ackResult } },
       keyCheck: "handler",
       body: bodies.ack,
       async handle(c) {
@@ -78,8 +96,11 @@ export const messageRoutes: RouteTable = {
   },
   "/messages/:id": {
     GET: endpoint({
+      operationId: "getMessage",
       summary: "One message from the caller's inbox",
       access: "agent",
+      answers: { 200: { description: "The stored envelope", json: envelope } },
+      fails: ["NOT_FOUND"],
       keyCheck: "handler",
       async handle(c) {
         const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c)));
@@ -87,8 +108,11 @@ export const messageRoutes: RouteTable = {
       },
     }),
     DELETE: endpoint({
+      operationId: "deleteMessage",
       summary: "Delete (ack) one message from the caller's inbox",
       access: "agent",
+      answers: { 204: { description: "Deleted" } },
+      fails: ["NOT_FOUND"],
       keyCheck: "handler",
       async handle(c) {
         const done = unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, [messageId(c)]));
@@ -99,8 +123,11 @@ export const messageRoutes: RouteTable = {
   },
   "/channels": {
     GET: endpoint({
+      operationId: "listChannels",
       summary: "Topics, most recent first: the caller's inbox (agent) or all (admin)",
       access: "agent-or-admin",
+      query: [routeParams.detail],
+      answers: { 200: { description: "Topic names; for the admin with detail=true, topics with counts", json: z.union([z.array(z.string()), z.array(channelCount)]) } },
       keyCheck: "handler",
       async handle(c) {
         if (c.caller.role === "admin") {
