@@ -152,8 +152,23 @@ function operation(path: string, endpoint: AnyEndpoint, limits: Limits, schemas:
   };
 }
 
+/**
+ * Building the document takes several milliseconds of CPU (zod's JSON Schema conversion), close to
+ * Workers Free's 10 ms per request, so an isolate builds it once per route table and limits.
+ */
+const built = new WeakMap<RouteTable, WeakMap<Limits, ReturnType<typeof build>>>();
+
 /** The OpenAPI document of `routes`, served from `origin`. */
 export function openApiDocument(routes: RouteTable, limits: Limits, origin: string): unknown {
+  let byLimits = built.get(routes);
+  if (!byLimits) built.set(routes, (byLimits = new WeakMap()));
+  let parts = byLimits.get(limits);
+  if (!parts) byLimits.set(limits, (parts = build(routes, limits)));
+  const { info, components, paths } = parts;
+  return { openapi: "3.1.0", info, servers: [{ url: origin, description: "This relay" }], components, paths };
+}
+
+function build(routes: RouteTable, limits: Limits) {
   const schemas = new SchemaWriter();
   schemas.write(errorBody); // the component every error answer refers to
   const paths: Record<string, Record<string, unknown>> = {};
@@ -163,7 +178,6 @@ export function openApiDocument(routes: RouteTable, limits: Limits, origin: stri
     }
   }
   return {
-    openapi: "3.1.0",
     info: {
       title: "ClawTalk relay",
       version: VERSION,
@@ -171,7 +185,6 @@ export function openApiDocument(routes: RouteTable, limits: Limits, origin: stri
       // As client/package.json declares.
       license: { name: "MIT", identifier: "MIT" },
     },
-    servers: [{ url: origin, description: "This relay" }],
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An agent key (ct_...) or the admin key" } },
       schemas: schemas.components,
