@@ -10,11 +10,14 @@ import type {
   AgentPublic,
   AuditEntry,
   AuditPage,
+  DeliveryReceipt,
+  DeliveryVia,
   Envelope,
   FeedItem,
   Invite,
   JsonValue,
   MessagePage,
+  Receipts,
   RecipientReceipt,
   Registration,
   RejectedRecipient,
@@ -22,7 +25,7 @@ import type {
   SendResponse,
   WebhookAttempt,
 } from "./envelope.js";
-import { MESSAGE_TYPES } from "./envelope.js";
+import { DELIVERY_VIAS, MESSAGE_TYPES } from "./envelope.js";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "./errors.js";
 import { parseIsoTime } from "./time.js";
 
@@ -72,6 +75,7 @@ export const envelope = named(
     signature: z.string().optional(),
     sentAt: clientTime.optional(),
     ttl: z.int().optional(),
+    delivered: z.boolean().optional().meta({ description: "In answers to the recipient: whether this copy had been delivered before this answer" }),
   }),
 );
 
@@ -128,6 +132,33 @@ export const feedPage = named(
   "FeedPage",
   "A page of the admin's global feed (metadata only)",
   z.object({ messages: z.array(feedEntry), ...pageFields, lastSeq: count.nullable() }),
+);
+
+export const deliveryReceipt = named(
+  "DeliveryReceipt",
+  "One recipient's copy as its sender sees it: stored, delivered (when, how), acked, expired or rejected (code: why)",
+  z.object({
+    name: z.string(),
+    status: z.enum(["stored", "delivered", "acked", "expired", "rejected"]),
+    ts: relayTime.meta({ description: "The copy's ts in the recipient's inbox (the send's time, for a rejected copy)" }),
+    deliveredAt: relayTime.optional(),
+    via: z.enum(DELIVERY_VIAS as [DeliveryVia, ...DeliveryVia[]]).optional(),
+    ackedAt: relayTime.optional(),
+    code: z.string().optional(),
+  }),
+);
+
+export const receipts = named(
+  "Receipts",
+  "The delivery state of a message the caller sent: a row per recipient, or counts for a broadcast",
+  z.union([
+    z.object({ id: z.string(), ts: relayTime, recipients: z.array(deliveryReceipt) }),
+    z.object({
+      id: z.string(),
+      ts: relayTime,
+      broadcast: z.object({ total: count, stored: count, delivered: count, acked: count, rejected: count }),
+    }),
+  ]),
 );
 
 export const ackResult = named("AckResult", "Which of the ids were deleted and which were not in the inbox", z.object({ deleted: z.array(z.string()), missing: z.array(z.string()) }));
@@ -294,6 +325,8 @@ export type Proofs = [
   Proof<Same<z.infer<typeof recipientReceipt>, RecipientReceipt>>,
   Proof<Same<z.infer<typeof rejectedRecipient>, RejectedRecipient>>,
   Proof<Same<z.infer<typeof sendResponse>, SendResponse>>,
+  Proof<Same<z.infer<typeof deliveryReceipt>, DeliveryReceipt>>,
+  Proof<Same<z.infer<typeof receipts>, Receipts>>,
   Proof<Same<z.infer<typeof messagePage>, MessagePage>>,
   Proof<Same<z.infer<typeof feedItem>, FeedItem>>,
   Proof<Same<z.infer<typeof agentPublic>, AgentPublic>>,

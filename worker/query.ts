@@ -42,18 +42,34 @@ export function nameParam(params: URLSearchParams, name: string): string | undef
   return nameKey(raw);
 }
 
+/** `wait`: seconds from 0, clamped to LONGPOLL_MAX_S; absent is 0. */
+export function waitParam(params: URLSearchParams, limits: Limits): number {
+  const raw = params.get("wait");
+  if (raw === null) return 0;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw bad(`wait: expected a number of seconds from 0 to ${limits.longpollMaxS}.`);
+  return Math.min(Number(raw), limits.longpollMaxS);
+}
+
+/** A parameter that takes one of a few words; absent is the fallback. */
+export function choiceParam<T extends string>(params: URLSearchParams, name: string, choices: readonly T[], fallback: T): T {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw bad(`${name}: expected ${choices.map((c) => `"${c}"`).join(" or ")}.`);
+  return raw as T;
+}
+
+/** How a reader receives the copies it reads (SPEC §11.1): `poll` unless an MCP server says `mcp`. */
+export function viaParam(params: URLSearchParams): "poll" | "mcp" {
+  return choiceParam(params, "via", ["poll", "mcp"] as const, "poll");
+}
+
 /** The query of GET /messages, plus `wait` (seconds, clamped to LONGPOLL_MAX_S). */
 export function messageQuery(params: URLSearchParams, limits: Limits): MessageQuery & { wait: number } {
   const sort = params.get("sort") ?? "desc";
   if (sort !== "asc" && sort !== "desc") throw bad('sort: expected "asc" or "desc".');
   const after = timeParam(params, "after") ?? timeParam(params, "since");
   const before = timeParam(params, "before");
-  const rawWait = params.get("wait");
-  let wait = 0;
-  if (rawWait !== null) {
-    if (!/^\d+(\.\d+)?$/.test(rawWait.trim())) throw bad(`wait: expected a number of seconds from 0 to ${limits.longpollMaxS}.`);
-    wait = Math.min(Number(rawWait), limits.longpollMaxS);
-  }
+  const wait = waitParam(params, limits);
   const query: MessageQuery & { wait: number } = { sort, limit: limitParam(params, limits.pageDefault, limits.pageMax), wait };
   if (after !== undefined) query.after = after;
   if (before !== undefined) query.before = before;
@@ -61,6 +77,7 @@ export function messageQuery(params: URLSearchParams, limits: Limits): MessageQu
   if (topic !== undefined) query.topic = topic;
   const from = nameParam(params, "from");
   if (from !== undefined) query.from = from;
+  if (choiceParam(params, "unread", ["true", "false"] as const, "false") === "true") query.unread = true;
   return query;
 }
 
@@ -101,4 +118,21 @@ export const routeParams = {
   },
   detail: { name: "detail", description: "Admin only: true gives [{topic, count, lastTs}] instead of topic names", schema: z.boolean().default(false) },
   minutes: { name: "minutes", description: "How many minutes back: 1 or more (larger is clamped to 1440), default 60", schema: z.int().min(1).default(60) },
+  unread: {
+    name: "unread",
+    description: "Agent only: true gives only copies not yet delivered (with every other parameter, wait included)",
+    schema: z.boolean().default(false),
+  },
+  via: {
+    name: "via",
+    description: "Agent only: how the copies answered count as delivered (their receipts' via): poll, or mcp for an MCP server reading for its agent",
+    schema: z.enum(["poll", "mcp"]).default("poll"),
+  },
+  until: { name: "until", description: "With wait: the state every recipient must reach before the answer (default delivered)", schema: z.enum(["delivered", "acked"]).default("delivered") },
+  receiptsWait: {
+    name: "wait",
+    description: (limits: Limits) => `Hold the request up to this many seconds (clamped to LONGPOLL_MAX_S, here ${limits.longpollMaxS}) until every recipient has reached until`,
+    schema: z.number().min(0).default(0),
+  },
+  sender: { name: "from", description: "Admin only, and required then: the message's sender", schema: z.string().regex(NAME_PATTERN) },
 } satisfies Record<string, Parameter>;

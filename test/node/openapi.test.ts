@@ -139,6 +139,7 @@ export type Refused = SendMessage["responses"][404]["content"]["application/json
 export type ListQuery = NonNullable<paths["/messages"]["get"]["parameters"]["query"]>;
 export type Page = paths["/messages"]["get"]["responses"][200]["content"]["application/json"];
 export type Agents = paths["/agents"]["get"]["responses"][200]["content"]["application/json"];
+export type Receipts = paths["/messages/{id}/receipts"]["get"]["responses"][200]["content"]["application/json"];
 `;
 
 describe("a client generated with openapi-typescript", () => {
@@ -151,7 +152,7 @@ describe("a client generated with openapi-typescript", () => {
   }, TOOL_TIMEOUT_MS);
 
   test(
-    "type-checks against a real send (with Idempotency-Key and a sealed multicast), the relay's answers, an inbox page and the agent list",
+    "type-checks against a real send (with Idempotency-Key and a sealed multicast), the relay's answers, an inbox page, receipts and the agent list",
     async () => {
       expect(generated.code, generated.output).toBe(0);
       const send = { to: bob.name, type: "request", encrypted: false, payload: { text: "hello from a generated client" }, topic: "openapi.test" };
@@ -170,6 +171,8 @@ describe("a client generated with openapi-typescript", () => {
       const page = await httpCall(relay.url, "GET", `/messages?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`, { key: bob.apiKey });
       expect(page.status, page.text).toBe(200);
       expect((page.body as { messages: unknown[] }).messages).toHaveLength(2);
+      const receipts = await httpCall(relay.url, "GET", `/messages/${(sealed.body as { id: string }).id}/receipts`, { key: alice.apiKey });
+      expect(receipts.status, receipts.text).toBe(200);
       const agents = await httpCall(relay.url, "GET", "/agents", { key: alice.apiKey });
       expect(agents.status, agents.text).toBe(200);
       const refused = await httpCall(relay.url, "POST", "/messages", { key: alice.apiKey, json: { ...send, to: uniqueName("nobody") } });
@@ -189,12 +192,14 @@ export const refused: Refused = ${value(refused.body)};
 export const query: ListQuery = ${value(query)};
 export const page: Page = ${value(page.body)};
 export const agents: Agents = ${value(agents.body)};
+export const receipts: Receipts = ${value(receipts.body)};
 
 // What a program reads from them.
 export const stored: string[] = sent.recipients.map((r) => r.name + " " + r.ts);
 export const texts: string[] = "lastSeq" in page ? [] : page.messages.map((m) => (typeof m.payload === "string" ? m.payload : JSON.stringify(m.payload)));
 export const encryptable: string[] = agents.filter((a) => a.publicKey !== null).map((a) => a.name);
 export const unknownNames: string[] = refused.code === "UNKNOWN_RECIPIENT" ? (refused.names ?? []) : [];
+export const delivered: string[] = "recipients" in receipts ? receipts.recipients.filter((r) => r.status === "delivered").map((r) => r.name) : [];
 `,
       );
       const checked = await outcome(bin("tsc"), ["-p", writeProject("consumer", ["consumer.ts"])], dir);

@@ -155,8 +155,18 @@ describe("GET /openapi.json: parameters and bodies", () => {
       topic: { type: "string" },
       from: { type: "string" },
       wait: { type: "number", minimum: 0 },
+      unread: { type: "boolean", default: false },
+      via: { type: "string", enum: ["poll", "mcp"] },
       afterSeq: { type: "integer", minimum: 0 },
     });
+    const receipts = operation("get", "/messages/{id}/receipts");
+    expect(Object.fromEntries(receipts.parameters.map((p) => [p.name, p.schema]))).toMatchObject({
+      id: { type: "string" },
+      wait: { type: "number", minimum: 0 },
+      until: { type: "string", enum: ["delivered", "acked"] },
+      from: { type: "string" },
+    });
+    expect(jsonSchema(receipts.responses["200"])).toEqual(ref("Receipts"));
     expect(operation("get", "/admin/stats").parameters).toEqual([expect.objectContaining({ name: "minutes", in: "query", schema: expect.objectContaining({ type: "integer" }) })]);
     expect(operation("get", "/channels").parameters).toEqual([expect.objectContaining({ name: "detail", schema: expect.objectContaining({ type: "boolean" }) })]);
     expect(operation("delete", "/audit").parameters).toEqual([expect.objectContaining({ name: "before", required: true })]);

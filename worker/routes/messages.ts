@@ -1,15 +1,17 @@
-// Messages (SPEC §4.1, §4.2): send (send.ts), receive, read one, delete, ack; channels.
+// Messages (SPEC §4.1, §4.2, §11.1): send (send.ts), receive, read one, delete, ack, receipts;
+// channels.
 
 import { z } from "zod";
 import type { MessagePage } from "../../protocol/envelope.js";
+import { nameKey } from "../../protocol/names.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
-import { ackResult, channelCount, envelope, feedPage, messagePage } from "../../protocol/wire-schemas.js";
+import { ackResult, channelCount, envelope, feedPage, messagePage, receipts } from "../../protocol/wire-schemas.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
-import { messageQuery, queryParams, routeParams } from "../query.js";
+import { choiceParam, messageQuery, nameParam, queryParams, routeParams, viaParam, waitParam } from "../query.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 import { sendEndpoint } from "./send.js";
@@ -26,7 +28,7 @@ function pageFields(count: number, oldest: number | null, newest: number | null,
  */
 async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQuery & { wait: number }) {
   try {
-    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait);
+    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait, viaParam(c.url.searchParams));
   } catch (error) {
     const reset = error instanceof Error && ("durableObjectReset" in error || "retryable" in error);
     if (query.wait > 0 && reset) return { messages: [], hasMore: false, oldestTs: null, newestTs: null };
@@ -37,6 +39,9 @@ async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQue
 async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
   const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller.role === "admin") {
+    for (const agentOnly of ["unread", "via"]) {
+      if (c.url.searchParams.has(agentOnly)) throw new RelayError(failures.badRequest(`${agentOnly}: only for an agent's own inbox (the admin feed has no delivery state).`));
+    }
     const afterSeq = c.url.searchParams.get("afterSeq");
     if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError(failures.badRequest("afterSeq: expected a whole number."));
     const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
@@ -73,6 +78,8 @@ export const messageRoutes: RouteTable = {
         queryParams.topic,
         queryParams.from,
         queryParams.wait,
+        routeParams.unread,
+        routeParams.via,
         routeParams.afterSeq,
       ],
       answers: { 200: { description: "An agent gets a page of its inbox; the admin a page of the global feed", json: z.union([messagePage, feedPage]) } },
@@ -99,11 +106,12 @@ export const messageRoutes: RouteTable = {
       operationId: "getMessage",
       summary: "One message from the caller's inbox",
       access: "agent",
+      query: [routeParams.via],
       answers: { 200: { description: "The stored envelope", json: envelope } },
-      fails: ["NOT_FOUND"],
+      fails: ["BAD_REQUEST", "NOT_FOUND"],
       keyCheck: "handler",
       async handle(c) {
-        const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c)));
+        const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c), viaParam(c.url.searchParams)));
         return new Response(found, { headers: { "Content-Type": "application/json; charset=utf-8" } });
       },
     }),
@@ -118,6 +126,29 @@ export const messageRoutes: RouteTable = {
         const done = unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, [messageId(c)]));
         if (done.deleted.length === 0) throw new RelayError(failures.noSuchMessage);
         return new Response(null, { status: 204 });
+      },
+    }),
+  },
+  "/messages/:id/receipts": {
+    GET: endpoint({
+      operationId: "getReceipts",
+      summary: "Delivery state of each copy of a message the caller sent (`wait`, `until`); the admin names the sender with `from`",
+      access: "agent-or-admin",
+      keyCheck: "handler",
+      query: [routeParams.receiptsWait, routeParams.until, routeParams.sender],
+      answers: { 200: { description: "A row per recipient, or counts for a broadcast", json: receipts } },
+      fails: ["BAD_REQUEST", "NOT_FOUND"],
+      async handle(c) {
+        const params = c.url.searchParams;
+        const wait = waitParam(params, c.limits);
+        const until = choiceParam(params, "until", ["delivered", "acked"] as const, "delivered");
+        if (c.caller.role === "agent") {
+          return json(unwrap(await inboxStub(c.env, c.caller.name).receipts(c.caller.keyHash, messageId(c), wait, until)));
+        }
+        // The relay keeps receipts in the sender's inbox: the admin says whose message it is.
+        const from = nameParam(params, "from");
+        if (from === undefined) throw new RelayError(failures.badRequest("from: required with the admin key, the name of the message's sender."));
+        return json(unwrap(await inboxStub(c.env, nameKey(from)).receipts(null, messageId(c), wait, until)));
       },
     }),
   },
