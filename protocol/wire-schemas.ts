@@ -1,32 +1,13 @@
 // The relay's answers as zod schemas: GET /openapi.json describes every endpoint's answers with
 // these (worker/openapi.ts), and the tests check real answers against them. The interfaces of
 // envelope.ts stay the types the code builds answers with, so the SDK's published declarations
-// need no zod; each schema below is proven identical to its interface at compile time (the
-// `Proofs` at the end), so a field added, dropped or retyped on one side fails `tsc`.
+// need no zod; each schema is proven identical to its interface at compile time (wire-proofs.ts),
+// so a field added, dropped or retyped on one side fails `tsc`.
 
 import { z } from "zod";
-import type {
-  AgentPrivate,
-  AgentPublic,
-  AuditEntry,
-  AuditPage,
-  DeliveryReceipt,
-  DeliveryVia,
-  Envelope,
-  FeedItem,
-  Invite,
-  JsonValue,
-  MessagePage,
-  Receipts,
-  RecipientReceipt,
-  Registration,
-  RejectedRecipient,
-  SealedPart,
-  SendResponse,
-  WebhookAttempt,
-} from "./envelope.js";
+import type { DeliveryVia, Envelope, JsonValue } from "./envelope.js";
 import { DELIVERY_VIAS, MESSAGE_TYPES } from "./envelope.js";
-import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "./errors.js";
+import { ERROR_STATUS, type ErrorCode } from "./errors.js";
 import { parseIsoTime } from "./time.js";
 
 /** A named shape: zod's registry keeps the id, and /openapi.json lists it under `components`. */
@@ -79,9 +60,9 @@ export const envelope = named(
   }),
 );
 
-const recipientReceipt = named("RecipientReceipt", "A recipient whose inbox stored the message, with that inbox's ts", z.object({ name: z.string(), ts: relayTime }));
+export const recipientReceipt = named("RecipientReceipt", "A recipient whose inbox stored the message, with that inbox's ts", z.object({ name: z.string(), ts: relayTime }));
 
-const rejectedRecipient = named(
+export const rejectedRecipient = named(
   "RejectedRecipient",
   "A recipient of a multicast whose inbox did not store the message (UNAVAILABLE: send again with the same id)",
   z.object({ name: z.string(), code: z.enum(["INBOX_FULL", "CONFLICT", "UNKNOWN_RECIPIENT", "UNAVAILABLE"]) }),
@@ -311,30 +292,3 @@ export const errorBody = named(
 export type Health = z.infer<typeof health>;
 export type AdminStats = z.infer<typeof adminStats>;
 export type ChannelCount = z.infer<typeof channelCount>;
-
-// ---- Proofs: each schema describes exactly its interface ----
-
-/** true when A and B are the same type (not merely assignable to each other). */
-export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-/** Fails to compile unless T is true. */
-export type Proof<T extends true> = T;
-
-export type Proofs = [
-  Proof<Same<z.infer<typeof sealedPart>, SealedPart>>,
-  Proof<Same<z.infer<typeof envelope>, Envelope>>,
-  Proof<Same<z.infer<typeof recipientReceipt>, RecipientReceipt>>,
-  Proof<Same<z.infer<typeof rejectedRecipient>, RejectedRecipient>>,
-  Proof<Same<z.infer<typeof sendResponse>, SendResponse>>,
-  Proof<Same<z.infer<typeof deliveryReceipt>, DeliveryReceipt>>,
-  Proof<Same<z.infer<typeof receipts>, Receipts>>,
-  Proof<Same<z.infer<typeof messagePage>, MessagePage>>,
-  Proof<Same<z.infer<typeof feedItem>, FeedItem>>,
-  Proof<Same<z.infer<typeof agentPublic>, AgentPublic>>,
-  Proof<Same<z.infer<typeof agentPrivate>, AgentPrivate>>,
-  Proof<Same<z.infer<typeof registration>, Registration>>,
-  Proof<Same<z.infer<typeof invite>, Invite>>,
-  Proof<Same<z.infer<typeof webhookAttempt>, WebhookAttempt>>,
-  Proof<Same<z.infer<typeof auditEntry>, AuditEntry>>,
-  Proof<Same<z.infer<typeof auditPage>, AuditPage>>,
-  Proof<Same<z.infer<typeof errorBody>, ErrorBody>>,
-];

@@ -5,7 +5,7 @@
 
 import type { z } from "zod";
 import type { Failure } from "../protocol/errors.js";
-import type { Proof, Same } from "../protocol/wire-schemas.js";
+import type { Proof, Same } from "../protocol/wire-proofs.js";
 import type * as wire from "../protocol/wire-schemas.js";
 import type { DirectoryObject } from "../durable-objects/directory.js";
 import type { ChannelCount, FeedPage, MinuteStats, WebhookHealth } from "../durable-objects/feed.js";
