@@ -2,13 +2,15 @@
 // sender's Inbox, which takes the rate limit and stores one copy in each recipient's Inbox before
 // answering (durable-objects/outbox.ts). A broadcast is recorded there and fanned out by its alarm.
 
+import { z } from "zod";
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
 import type { RecipientReceipt, RejectedRecipient, SendRequest, SendResponse } from "../../protocol/envelope.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
-import type { AcceptResult, OutgoingMessage } from "../../durable-objects/outbox.js";
+import { sendResponse } from "../../protocol/wire-schemas.js";
+import { REJECTED_CODE, type AcceptResult, type OutgoingMessage } from "../../durable-objects/outbox.js";
 import { inboxStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { resolveNames } from "../identity.js";
@@ -18,10 +20,23 @@ import { bodies } from "../schemas.js";
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 export const sendEndpoint = endpoint({
+  operationId: "sendMessage",
   summary: "Send a message (direct, multicast or broadcast)",
   access: "agent",
   keyCheck: "handler",
   body: bodies.send,
+  headers: [
+    {
+      name: "Idempotency-Key",
+      description: "Makes a send without a client id repeatable: the same key and content answers 200 with the first answer, other content 409",
+      schema: z.string().regex(IDEMPOTENCY_KEY),
+    },
+  ],
+  answers: {
+    201: { description: "Stored in every recipient's inbox (multicast: those not under rejected); a broadcast is recorded and queued", json: sendResponse },
+    200: { description: "A repeat of an earlier send (same id or Idempotency-Key, same content): its first answer, nothing stored again", json: sendResponse },
+  },
+  fails: ["UNKNOWN_RECIPIENT", "CONFLICT", "RATE_LIMITED", "UNAVAILABLE", "INBOX_FULL"],
   handle: send,
 });
 
@@ -65,13 +80,6 @@ async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
   return answer(message.recipients, results, Array.isArray(to));
 }
 
-const REJECTED_CODE: Record<Exclude<AcceptResult["status"], "stored" | "duplicate">, RejectedRecipient["code"]> = {
-  full: "INBOX_FULL",
-  conflict: "CONFLICT",
-  unknown: "UNKNOWN_RECIPIENT",
-  unavailable: "UNAVAILABLE",
-};
-
 function answer(names: string[], results: AcceptResult[], multicast: boolean): Response {
   const recipients: RecipientReceipt[] = [];
   const rejected: RejectedRecipient[] = [];
@@ -93,13 +101,15 @@ function answer(names: string[], results: AcceptResult[], multicast: boolean): R
   return json(body, fresh ? 201 : 200);
 }
 
-/** The error for a send that stored nothing: a conflict first, then a full inbox, then an unreachable one, then a vanished agent. */
+/** The error for a send that stored nothing: a conflict first, then a full inbox, a refusing one, an unreachable one, a vanished agent. */
 function rejection(rejected: RejectedRecipient[]) {
   const names = (code: RejectedRecipient["code"]) => rejected.filter((r) => r.code === code).map((r) => r.name);
   const conflicts = names("CONFLICT");
   if (conflicts.length > 0) return failures.idConflict(conflicts);
   const full = names("INBOX_FULL");
   if (full.length > 0) return failures.inboxFull(full);
+  const refusing = names("NOT_ACCEPTED");
+  if (refusing.length > 0) return failures.notAccepted(refusing);
   const unavailable = names("UNAVAILABLE");
   if (unavailable.length > 0) return failures.recipientsUnavailable(unavailable);
   return failures.unknownRecipients(names("UNKNOWN_RECIPIENT"));
