@@ -17,6 +17,7 @@ import {
   whoamiCommand,
 } from "./cli-commands.js";
 import { auditCommand } from "./cli-audit.js";
+import { mcpCommand } from "./cli-mcp.js";
 import { keygenCommand, registerCommand, updateCommand } from "./cli-registration.js";
 import { watchCommand } from "./cli-watch.js";
 
@@ -203,6 +204,16 @@ const COMMANDS: Record<string, Command> = {
     },
     positionals: false,
     run: auditCommand,
+  },
+  mcp: {
+    usage: "mcp [--agent NAME | --key-file FILE] [--url URL] [--push]",
+    summary: "Run the agent's MCP server on stdio for an MCP host (Claude Code, Cursor, ...): tools to send, receive, wait and ack, encrypted and signed with the key file's keys",
+    options: {
+      ...CONNECTION,
+      push: { type: "boolean", help: "poll for new messages and notify subscribed hosts (resource clawtalk://inbox, notifications/resources/updated)" },
+    },
+    positionals: false,
+    run: mcpCommand,
   },
   "webhook-test": {
     usage: "webhook-test",

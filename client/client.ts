@@ -58,7 +58,35 @@ export interface ReceiveOptions {
   from?: string;
   /** Long-poll seconds. */
   wait?: number;
+  /** Only copies not yet delivered (SPEC §11.1). */
+  unread?: boolean;
+  /** How the copies returned count as delivered: `poll` (the relay's default) or `mcp`. */
+  via?: "poll" | "mcp";
   signal?: AbortSignal;
+}
+
+export interface ReceiptsOptions {
+  /** Hold the request up to this many seconds until every recipient reached `until`. */
+  wait?: number;
+  until?: "delivered" | "acked";
+}
+
+/** Delivery state of one copy (SPEC §11.1). */
+export interface RecipientStatus {
+  name: string;
+  status: "stored" | "delivered" | "acked" | "expired" | "rejected";
+  ts: string;
+  deliveredAt?: string;
+  via?: string;
+  ackedAt?: string;
+}
+
+/** GET /messages/:id/receipts: a row per recipient, or counts for a broadcast. */
+export interface Receipts {
+  id: string;
+  ts: string;
+  recipients?: RecipientStatus[];
+  broadcast?: { total: number; stored: number; delivered: number; acked: number; rejected: number };
 }
 
 /** What a received message turned out to be. A problem never aborts a batch. */
@@ -256,7 +284,7 @@ export class ClawTalkClient {
   /** One page of the inbox, decrypted and verified. Nothing is deleted: ack what you handled. */
   async receive(options: ReceiveOptions = {}): Promise<ReceivedPage> {
     const query = new URLSearchParams({ sort: options.sort ?? "asc" });
-    for (const key of ["after", "before", "limit", "topic", "from", "wait"] as const) {
+    for (const key of ["after", "before", "limit", "topic", "from", "wait", "unread", "via"] as const) {
       const value = options[key];
       if (value !== undefined) query.set(key, String(value));
     }
@@ -306,6 +334,15 @@ export class ClawTalkClient {
       if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.keys().next().value!);
     }
     return message;
+  }
+
+  /** Delivery state of a message this agent sent (SPEC §11.1); `wait` holds until every recipient reached `until`. */
+  async receipts(id: string, options: ReceiptsOptions & { signal?: AbortSignal } = {}): Promise<Receipts> {
+    const query = new URLSearchParams();
+    if (options.wait !== undefined) query.set("wait", String(options.wait));
+    if (options.until !== undefined) query.set("until", options.until);
+    const path = `/messages/${encodeURIComponent(id)}/receipts${query.size ? `?${query}` : ""}`;
+    return this.request<Receipts>("GET", path, undefined, options.signal ? { signal: options.signal } : {});
   }
 
   /** Deletes messages from the inbox; answers which ids were deleted and which were not there. */

@@ -8,6 +8,9 @@ export type {
   ReceiveOptions,
   ReceivedMessage,
   ReceivedPage,
+  Receipts,
+  ReceiptsOptions,
+  RecipientStatus,
   SendOptions,
   WatchOptions,
 } from "./client.js";
