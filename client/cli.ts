@@ -68,14 +68,15 @@ const COMMANDS: Record<string, Command> = {
     run: keygenCommand,
   },
   register: {
-    usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
+    usage: "register NAME [--invite CODE] [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
     summary:
-      "Register an agent (admin key) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
+      "Register an agent (admin key, or --invite CODE) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
     options: {
       owner: { type: "string", value: "O", help: "the agent's owner" },
       "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL too" },
       capabilities: { type: "string", value: "a,b", help: "comma-separated capabilities" },
       "admin-key": ADMIN_KEY,
+      invite: { type: "string", value: "CODE", help: "register with an invite code (POST /register) instead of the admin key" },
       url: CONNECTION.url!,
       agent: { type: "string", value: "N", help: "use ~/.config/clawtalk/N.json as the key file (default N: the agent's NAME)" },
       "key-file": KEY_FILE,

@@ -3,6 +3,7 @@
 import type { MessagePage } from "../../protocol/envelope.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
+import type { Page } from "../../durable-objects/message-log.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
@@ -32,20 +33,33 @@ async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQue
   }
 }
 
+/**
+ * One page of the agent's own inbox for these query parameters (SPEC §4.2): GET /messages and
+ * the MCP tools check_inbox / wait_for_message (worker/mcp-backend.ts). Envelopes as stored JSON.
+ */
+export async function inboxPage(c: RouteContext, caller: AgentCaller, params: URLSearchParams): Promise<Page> {
+  return unwrap(await listInbox(c, caller, messageQuery(params, c.limits)));
+}
+
 async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
-  const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller.role === "admin") {
+    const query = messageQuery(c.url.searchParams, c.limits);
     const afterSeq = c.url.searchParams.get("afterSeq");
     if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError(failures.badRequest("afterSeq: expected a whole number."));
     const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
     return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore), lastSeq: page.lastSeq });
   }
-  const page = unwrap(await listInbox(c, c.caller, query));
+  const page = await inboxPage(c, c.caller, c.url.searchParams);
   // Envelopes arrive as stored JSON; splice them in rather than parse and re-serialize.
   const fields = JSON.stringify(pageFields(page.messages.length, page.oldestTs, page.newestTs, page.hasMore)).slice(1);
   return new Response(`{"messages":[${page.messages.join(",")}],${fields}`, {
     headers: { "Content-Type": "application/json; charset=utf-8" },
   });
+}
+
+/** Deletes messages from the agent's own inbox: POST /messages/ack and the MCP tool ack_messages. */
+export async function ackMessages(c: RouteContext, caller: AgentCaller, ids: string[]): Promise<{ deleted: string[]; missing: string[] }> {
+  return unwrap(await inboxStub(c.env, caller.name).remove(caller.keyHash, [...new Set(ids)]));
 }
 
 /** The id in the path; the Inbox answers 404 for anything it does not hold (after checking the key). */
@@ -71,8 +85,7 @@ export const messageRoutes: RouteTable = {
       keyCheck: "handler",
       body: bodies.ack,
       async handle(c) {
-        const ids = [...new Set(c.body.ids)];
-        return json(unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, ids)));
+        return json(await ackMessages(c, c.caller, c.body.ids));
       },
     }),
   },
