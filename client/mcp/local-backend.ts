@@ -4,7 +4,7 @@
 
 import type { AgentPublic } from "../../protocol/envelope.js";
 import { failures } from "../../protocol/errors.js";
-import { nameKey } from "../../protocol/names.js";
+import { NAME_PATTERN, nameKey } from "../../protocol/names.js";
 import type { InboxRequest, OutgoingToolMessage, Receipts, ToolBackend, ToolFailure } from "../../protocol/mcp/tools.js";
 import { ToolInputError } from "../../protocol/mcp/tools.js";
 import { UsageError } from "../cli-config.js";
@@ -105,6 +105,9 @@ export class LocalBackend implements ToolBackend {
   /** The recipients' records (so their keys are cached for the send); unknown names fail as the relay words it. */
   private async recipientKeys(to: string | string[]): Promise<AgentPublic[]> {
     const names = Array.isArray(to) ? to : [to];
+    // As the relay words it (worker/schemas.ts), before any name is looked up.
+    const bad = names.find((name) => !NAME_PATTERN.test(name));
+    if (bad !== undefined) throw new ToolInputError("BAD_REQUEST", `to: "${bad}" is not an agent name.`);
     const all = names.length === 1 ? null : new Map((await this.client.discover()).map((agent) => [nameKey(agent.name), agent]));
     const found: AgentPublic[] = [];
     const unknown: string[] = [];
