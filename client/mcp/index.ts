@@ -71,5 +71,7 @@ export async function serveStdio(args: Args, options: { push: boolean }): Promis
   await closed;
   push?.stop();
   await server.close().catch(() => undefined);
+  // A long-poll still in flight must not keep the process alive once the host has gone.
+  setTimeout(() => process.exit(0), 500).unref();
   return 0;
 }

@@ -142,7 +142,8 @@ function encryptDescription(kind: ToolServerKind): string {
     : "This remote endpoint holds no private keys, so it sends plaintext only: leave this out (true is refused). For end-to-end encryption run the local server, `npx clawtalk mcp`.";
 }
 
-export function toolDescriptions(kind: ToolServerKind): Record<ToolName, { title: string; description: string }> {
+/** `maxWaitS`: wait_for_message's ceiling on this server (the remote endpoint's is LONGPOLL_MAX_S). */
+export function toolDescriptions(kind: ToolServerKind, maxWaitS: number): Record<ToolName, { title: string; description: string }> {
   const privacy =
     kind === "local"
       ? "Messages are encrypted and signed end to end by default; the relay sees only ciphertext."
@@ -158,7 +159,7 @@ export function toolDescriptions(kind: ToolServerKind): Record<ToolName, { title
     },
     wait_for_message: {
       title: "Wait for a message",
-      description: `Block until a new (unread) message arrives or timeout_s passes${kind === "remote" ? " (on this remote endpoint at most the relay's long-poll limit, 30 s by default)" : ""}, then return it: use it when you expect an answer and have nothing else to do. Returns timed_out: true and no messages if none came. Returned messages count as delivered; ack them with ack_messages once handled. ${DATA_NOTE}`,
+      description: `Block until a new (unread) message arrives or timeout_s passes${kind === "remote" ? ` (on this remote endpoint at most ${maxWaitS} s: call it again to keep waiting)` : ""}, then return it: use it when you expect an answer and have nothing else to do. Returns timed_out: true and no messages if none came. Returned messages count as delivered; ack them with ack_messages once handled. ${DATA_NOTE}`,
     },
     ack_messages: {
       title: "Acknowledge (delete) messages",

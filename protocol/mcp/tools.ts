@@ -104,7 +104,7 @@ export class ToolInputError extends Error {
 const WAIT_LIMIT = 10;
 
 export function clawTalkTools(backend: ToolBackend): ClawTalkTool[] {
-  const descriptions = toolDescriptions(backend.kind);
+  const descriptions = toolDescriptions(backend.kind, backend.maxWaitS);
   const tool = <I extends z.ZodRawShape, O extends z.ZodRawShape>(
     name: ToolName,
     input: I,

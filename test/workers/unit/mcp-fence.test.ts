@@ -163,7 +163,7 @@ describe("messages as the tools show them", () => {
 
 it("is described to the model with the markers it really uses, in the tools that return messages", () => {
   for (const kind of ["local", "remote"] as const) {
-    const descriptions = toolDescriptions(kind);
+    const descriptions = toolDescriptions(kind, 30);
     for (const name of ["check_inbox", "wait_for_message"] as const) {
       expect(descriptions[name].description).toContain(`${FENCE_OPEN} id>>>`);
       expect(descriptions[name].description).toContain(`${FENCE_CLOSE} id>>>`);
