@@ -10,6 +10,7 @@ import type {
   JsonValue,
   MessagePage,
   MessageType,
+  Receipts,
   SendRequest,
   SendResponse,
   WebhookAttempt,
@@ -69,24 +70,6 @@ export interface ReceiptsOptions {
   /** Hold the request up to this many seconds until every recipient reached `until`. */
   wait?: number;
   until?: "delivered" | "acked";
-}
-
-/** Delivery state of one copy (SPEC §11.1). */
-export interface RecipientStatus {
-  name: string;
-  status: "stored" | "delivered" | "acked" | "expired" | "rejected";
-  ts: string;
-  deliveredAt?: string;
-  via?: string;
-  ackedAt?: string;
-}
-
-/** GET /messages/:id/receipts: a row per recipient, or counts for a broadcast. */
-export interface Receipts {
-  id: string;
-  ts: string;
-  recipients?: RecipientStatus[];
-  broadcast?: { total: number; stored: number; delivered: number; acked: number; rejected: number };
 }
 
 /** What a received message turned out to be. A problem never aborts a batch. */

@@ -8,9 +8,7 @@ export type {
   ReceiveOptions,
   ReceivedMessage,
   ReceivedPage,
-  Receipts,
   ReceiptsOptions,
-  RecipientStatus,
   SendOptions,
   WatchOptions,
 } from "./client.js";
@@ -34,6 +32,10 @@ export type { HeaderSource, VerifyOptions } from "./webhook.js";
 export type {
   AgentPrivate,
   AgentPublic,
+  DeliveryReceipt,
+  DeliveryStatus,
+  DeliveryVia,
+  Receipts,
   AuditEntry,
   AuditPage,
   Envelope,

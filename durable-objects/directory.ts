@@ -75,13 +75,13 @@ export class DirectoryObject extends DurableObject<Env> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM agents").one().n;
   }
 
-  /** One page of name keys in order, for a broadcast's fan-out. */
-  async namesAfter(cursor: string, limit: number): Promise<{ keys: string[]; done: boolean }> {
-    const keys = this.sql
-      .exec<{ key: string }>("SELECT key FROM agents WHERE key > ? ORDER BY key LIMIT ?", cursor, limit + 1)
-      .toArray()
-      .map((row) => row.key);
-    return { keys: keys.slice(0, limit), done: keys.length <= limit };
+  /** One page of agents (name key and registered spelling) in key order, for a broadcast's fan-out. */
+  async namesAfter(cursor: string, limit: number): Promise<{ keys: string[]; names: string[]; done: boolean }> {
+    const rows = this.sql
+      .exec<{ key: string; name: string }>("SELECT key, name FROM agents WHERE key > ? ORDER BY key LIMIT ?", cursor, limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    return { keys: page.map((row) => row.key), names: page.map((row) => row.name), done: rows.length <= limit };
   }
 
   /** Presence summary pushed by an inbox (at most once per PRESENCE_PUSH_S per agent). */

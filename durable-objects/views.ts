@@ -43,29 +43,29 @@ export class Views {
   }
 
   /** The agent made an authenticated request, or is waiting in a long-poll. */
-  async seen(now: number): Promise<void> {
+  seen(now: number): void {
     this.lastSeen = now;
     if (this.presenceDueAt !== null) return;
     // At once when the last push is over an interval old, else at the end of the interval.
     this.presenceDueAt = Math.max(now, this.presencePushedAt + this.limits.presencePushS * 1000);
-    await this.scheduler.wake(this.presenceDueAt);
+    this.scheduler.wake(this.presenceDueAt);
   }
 
   /** A message was stored in this inbox. */
-  async stored(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipient: string): Promise<void> {
+  stored(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipient: string): void {
     this.feed.add(message.topic, message.ts, () => feedItem(message, envelope, recipient));
-    await this.scheduleFlush();
+    this.scheduleFlush();
   }
 
-  async attempted(attempt: WebhookAttempt): Promise<void> {
+  attempted(attempt: WebhookAttempt): void {
     this.feed.addAttempt(attempt);
-    await this.scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** A message reached its agent (webhook 2xx, or a waiting long-poll answered) this long after it was stored. */
-  async delivered(latencyMs: number): Promise<void> {
+  delivered(latencyMs: number): void {
     this.feed.addLatency(latencyMs);
-    await this.scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** Drops what was collected (the agent's inbox was deleted). */
@@ -74,10 +74,10 @@ export class Views {
     this.feedDueAt = this.presenceDueAt = this.lastSeen = null;
   }
 
-  private async scheduleFlush(): Promise<void> {
+  private scheduleFlush(): void {
     if (this.feedDueAt !== null) return;
     this.feedDueAt = Date.now() + this.limits.feedFlushMs;
-    await this.scheduler.wake(this.feedDueAt);
+    this.scheduler.wake(this.feedDueAt);
   }
 
   private async pushPresence(now: number): Promise<void> {

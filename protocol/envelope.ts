@@ -49,12 +49,39 @@ export interface Envelope {
   signature?: string;
   sentAt?: string;
   ttl?: number;
+  /** In answers to the recipient only: whether this copy had been delivered before this answer. */
+  delivered?: boolean;
 }
 
 export interface RecipientReceipt {
   name: string;
   ts: string;
 }
+
+/** How a copy first reached its recipient (SPEC §11.1). */
+export type DeliveryVia = "poll" | "webhook" | "mcp";
+export const DELIVERY_VIAS: readonly DeliveryVia[] = ["poll", "webhook", "mcp"];
+
+/** Where a stored copy is: stored → delivered → acked, or expired; rejected when it was never stored. */
+export type DeliveryStatus = "stored" | "delivered" | "acked" | "expired" | "rejected";
+
+/** One recipient's copy, as its sender sees it (GET /messages/:id/receipts). */
+export interface DeliveryReceipt {
+  name: string;
+  status: DeliveryStatus;
+  /** The copy's ts in the recipient's inbox (the send's time, for a rejected copy). */
+  ts: string;
+  deliveredAt?: string;
+  via?: DeliveryVia;
+  ackedAt?: string;
+  /** A rejected copy's reason (INBOX_FULL, UNAVAILABLE, …). */
+  code?: string;
+}
+
+/** 200 of GET /messages/:id/receipts: a row per recipient, or counts for a broadcast. */
+export type Receipts =
+  | { id: string; ts: string; recipients: DeliveryReceipt[] }
+  | { id: string; ts: string; broadcast: { total: number; stored: number; delivered: number; acked: number; rejected: number } };
 
 export interface RejectedRecipient {
   name: string;

@@ -84,6 +84,7 @@ export const failures = {
   malformedPath: (param: string) => failure("NOT_FOUND", `Malformed percent-encoding in ${param}.`),
   noSuchAgent: failure("NOT_FOUND", "No such agent."),
   noSuchMessage: failure("NOT_FOUND", "No message with this id in your inbox."),
+  noSuchSentMessage: failure("NOT_FOUND", "No message with this id among the messages this agent sent (receipts are kept for the message's TTL)."),
   noSuchInvite: failure("NOT_FOUND", "No such invite."),
   noWebhookUrl: failure("NOT_FOUND", "This agent has no webhookUrl; set one with PATCH first."),
   unknownRecipients: (names: string[]) =>

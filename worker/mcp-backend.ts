@@ -9,7 +9,7 @@ import type { InboxRequest, OpenedMessage, OutgoingToolMessage, Receipts, ToolBa
 import type { AgentCaller } from "./auth.js";
 import type { RouteContext } from "./router.js";
 import { agentList } from "./routes/agents.js";
-import { ackMessages, inboxPage } from "./routes/messages.js";
+import { ackMessages, inboxPage, senderReceipts } from "./routes/messages.js";
 import { sendMessage } from "./routes/send.js";
 import { bodies, validate } from "./schemas.js";
 import { checkSignature } from "./signatures.js";
@@ -64,9 +64,11 @@ export class RemoteBackend implements ToolBackend {
     return ackMessages(this.c, this.caller, checked.ids);
   }
 
-  async receipts(id: string, _waitS: number, _until: "delivered" | "acked" | undefined): Promise<Receipts> {
-    // TODO(receipts, issue 11): call the function GET /messages/:id/receipts uses, once it lands in main.
-    throw new RelayError(failures.noRoute(`/messages/${id}/receipts`));
+  receipts(id: string, waitS: number, until: "delivered" | "acked" | undefined): Promise<Receipts> {
+    const params = new URLSearchParams();
+    if (waitS > 0) params.set("wait", String(waitS));
+    if (until !== undefined) params.set("until", until);
+    return senderReceipts(this.c, this.caller, id, params);
   }
 
   describeError(error: unknown): ToolFailure {

@@ -40,18 +40,34 @@ export function nameParam(params: URLSearchParams, name: string): string | undef
   return nameKey(raw);
 }
 
+/** `wait`: seconds from 0, clamped to LONGPOLL_MAX_S; absent is 0. */
+export function waitParam(params: URLSearchParams, limits: Limits): number {
+  const raw = params.get("wait");
+  if (raw === null) return 0;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw bad(`wait: expected a number of seconds from 0 to ${limits.longpollMaxS}.`);
+  return Math.min(Number(raw), limits.longpollMaxS);
+}
+
+/** A parameter that takes one of a few words; absent is the fallback. */
+export function choiceParam<T extends string>(params: URLSearchParams, name: string, choices: readonly T[], fallback: T): T {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw bad(`${name}: expected ${choices.map((c) => `"${c}"`).join(" or ")}.`);
+  return raw as T;
+}
+
+/** How a reader receives the copies it reads (SPEC §11.1): `poll` unless an MCP server says `mcp`. */
+export function viaParam(params: URLSearchParams): "poll" | "mcp" {
+  return choiceParam(params, "via", ["poll", "mcp"] as const, "poll");
+}
+
 /** The query of GET /messages, plus `wait` (seconds, clamped to LONGPOLL_MAX_S). */
 export function messageQuery(params: URLSearchParams, limits: Limits): MessageQuery & { wait: number } {
   const sort = params.get("sort") ?? "desc";
   if (sort !== "asc" && sort !== "desc") throw bad('sort: expected "asc" or "desc".');
   const after = timeParam(params, "after") ?? timeParam(params, "since");
   const before = timeParam(params, "before");
-  const rawWait = params.get("wait");
-  let wait = 0;
-  if (rawWait !== null) {
-    if (!/^\d+(\.\d+)?$/.test(rawWait.trim())) throw bad(`wait: expected a number of seconds from 0 to ${limits.longpollMaxS}.`);
-    wait = Math.min(Number(rawWait), limits.longpollMaxS);
-  }
+  const wait = waitParam(params, limits);
   const query: MessageQuery & { wait: number } = { sort, limit: limitParam(params, limits.pageDefault, limits.pageMax), wait };
   if (after !== undefined) query.after = after;
   if (before !== undefined) query.before = before;
@@ -59,5 +75,6 @@ export function messageQuery(params: URLSearchParams, limits: Limits): MessageQu
   if (topic !== undefined) query.topic = topic;
   const from = nameParam(params, "from");
   if (from !== undefined) query.from = from;
+  if (choiceParam(params, "unread", ["true", "false"] as const, "false") === "true") query.unread = true;
   return query;
 }

@@ -126,8 +126,9 @@ export const messageStatusOutput = {
         status: receiptStatus,
         ts: z.string(),
         deliveredAt: z.string().optional(),
-        via: z.string().optional(),
+        via: z.enum(["poll", "webhook", "mcp"]).optional(),
         ackedAt: z.string().optional(),
+        code: z.string().optional(),
       }),
     )
     .optional(),

@@ -6,7 +6,7 @@
 // its McpServer.
 
 import { z } from "zod";
-import type { AgentPublic, JsonValue, MessageType, SendResponse } from "../envelope.js";
+import type { AgentPublic, JsonValue, MessageType, Receipts, SendResponse } from "../envelope.js";
 import { renderMessages, toMessage, type OpenedMessage } from "./messages.js";
 import {
   ackInput,
@@ -26,7 +26,7 @@ import {
   type ToolServerKind,
 } from "./tool-schemas.js";
 
-export type { OpenedMessage };
+export type { OpenedMessage, Receipts };
 
 export interface OutgoingToolMessage {
   to: string | string[];
@@ -49,7 +49,6 @@ export interface InboxRequest {
   signal?: AbortSignal;
 }
 
-export type Receipts = z.infer<z.ZodObject<typeof messageStatusOutput>>;
 
 /** A failure as a tool error shows it: the relay's code and sentence (or the server's own). */
 export interface ToolFailure {

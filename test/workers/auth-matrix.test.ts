@@ -148,6 +148,18 @@ const FIXTURES: Record<string, Fixture> = {
     usesUpScene: true,
     asOther: { status: 404 },
   },
+  "GET /messages/:id/receipts": {
+    async request(s) {
+      // Receipts are the sender's: the owner sends a message of its own (the admin names it with from=).
+      const sent = await send<SendResponse>(s.owner, textMessage(s.sender.name, "the owner's own message"));
+      // Not 201: the scene's agent was revoked (the revocation tests), and the call must be refused anyway.
+      const id = sent.status === 201 ? sent.body.id : s.messageId;
+      return { path: `/messages/${id}/receipts?from=${s.owner.name}` };
+    },
+    ok: 200,
+    // Another agent sent no message with that id: 404, as for any id not its own.
+    asOther: { status: 404 },
+  },
   "POST /messages/ack": {
     request: (s) => ({ path: "/messages/ack", json: { ids: [s.messageId] } }),
     ok: 200,

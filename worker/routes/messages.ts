@@ -1,6 +1,8 @@
-// Messages (SPEC §4.1, §4.2): send (send.ts), receive, read one, delete, ack; channels.
+// Messages (SPEC §4.1, §4.2, §11.1): send (send.ts), receive, read one, delete, ack, receipts;
+// channels.
 
 import type { MessagePage } from "../../protocol/envelope.js";
+import { nameKey } from "../../protocol/names.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
 import type { Page } from "../../durable-objects/message-log.js";
@@ -8,7 +10,7 @@ import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
-import { messageQuery } from "../query.js";
+import { choiceParam, messageQuery, nameParam, viaParam, waitParam } from "../query.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 import { sendEndpoint } from "./send.js";
@@ -23,9 +25,9 @@ function pageFields(count: number, oldest: number | null, newest: number | null,
  * A long-poll cut short by a redeploy or restart of the inbox object answers an empty page; the
  * client polls again (SPEC §4.2).
  */
-async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQuery & { wait: number }) {
+async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQuery & { wait: number }, via: "poll" | "mcp") {
   try {
-    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait);
+    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait, via);
   } catch (error) {
     const reset = error instanceof Error && ("durableObjectReset" in error || "retryable" in error);
     if (query.wait > 0 && reset) return { messages: [], hasMore: false, oldestTs: null, newestTs: null };
@@ -38,12 +40,15 @@ async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQue
  * the MCP tools check_inbox / wait_for_message (worker/mcp-backend.ts). Envelopes as stored JSON.
  */
 export async function inboxPage(c: RouteContext, caller: AgentCaller, params: URLSearchParams): Promise<Page> {
-  return unwrap(await listInbox(c, caller, messageQuery(params, c.limits)));
+  return unwrap(await listInbox(c, caller, messageQuery(params, c.limits), viaParam(params)));
 }
 
 async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
   if (c.caller.role === "admin") {
     const query = messageQuery(c.url.searchParams, c.limits);
+    for (const agentOnly of ["unread", "via"]) {
+      if (c.url.searchParams.has(agentOnly)) throw new RelayError(failures.badRequest(`${agentOnly}: only for an agent's own inbox (the admin feed has no delivery state).`));
+    }
     const afterSeq = c.url.searchParams.get("afterSeq");
     if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError(failures.badRequest("afterSeq: expected a whole number."));
     const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
@@ -60,6 +65,16 @@ async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
 /** Deletes messages from the agent's own inbox: POST /messages/ack and the MCP tool ack_messages. */
 export async function ackMessages(c: RouteContext, caller: AgentCaller, ids: string[]): Promise<{ deleted: string[]; missing: string[] }> {
   return unwrap(await inboxStub(c.env, caller.name).remove(caller.keyHash, [...new Set(ids)]));
+}
+
+/**
+ * The receipts of a message the agent sent (SPEC §11.1), `wait` and `until` from `params`:
+ * GET /messages/:id/receipts and the MCP tool message_status.
+ */
+export async function senderReceipts(c: RouteContext, caller: AgentCaller, id: string, params: URLSearchParams) {
+  const wait = waitParam(params, c.limits);
+  const until = choiceParam(params, "until", ["delivered", "acked"] as const, "delivered");
+  return unwrap(await inboxStub(c.env, caller.name).receipts(caller.keyHash, id.length <= 128 ? id : "", wait, until));
 }
 
 /** The id in the path; the Inbox answers 404 for anything it does not hold (after checking the key). */
@@ -95,7 +110,7 @@ export const messageRoutes: RouteTable = {
       access: "agent",
       keyCheck: "handler",
       async handle(c) {
-        const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c)));
+        const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c), viaParam(c.url.searchParams)));
         return new Response(found, { headers: { "Content-Type": "application/json; charset=utf-8" } });
       },
     }),
@@ -107,6 +122,23 @@ export const messageRoutes: RouteTable = {
         const done = unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, [messageId(c)]));
         if (done.deleted.length === 0) throw new RelayError(failures.noSuchMessage);
         return new Response(null, { status: 204 });
+      },
+    }),
+  },
+  "/messages/:id/receipts": {
+    GET: endpoint({
+      summary: "Delivery state of each copy of a message the caller sent (`wait`, `until`); the admin names the sender with `from`",
+      access: "agent-or-admin",
+      keyCheck: "handler",
+      async handle(c) {
+        const params = c.url.searchParams;
+        if (c.caller.role === "agent") return json(await senderReceipts(c, c.caller, messageId(c), params));
+        const wait = waitParam(params, c.limits);
+        const until = choiceParam(params, "until", ["delivered", "acked"] as const, "delivered");
+        // The relay keeps receipts in the sender's inbox: the admin says whose message it is.
+        const from = nameParam(params, "from");
+        if (from === undefined) throw new RelayError(failures.badRequest("from: required with the admin key, the name of the message's sender."));
+        return json(unwrap(await inboxStub(c.env, nameKey(from)).receipts(null, messageId(c), wait, until)));
       },
     }),
   },
