@@ -21,7 +21,7 @@ import type { DeliveryVia, Receipts, WebhookAttempt } from "../protocol/envelope
 import { failures, type Failure } from "../protocol/errors.js";
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
-import { readStoredConfig, type AgentConfig } from "./agent-config.js";
+import { accepts, readStoredConfig, type AgentConfig } from "./agent-config.js";
 import { AlarmScheduler } from "./alarm-tasks.js";
 import type { StateReport } from "./delivery-reports.js";
 import { LongPolls } from "./long-polls.js";
@@ -39,6 +39,8 @@ export class InboxObject extends DurableObject<Env> {
   private readonly polls = new LongPolls();
   private readonly views: Views;
   private config: AgentConfig | null = null;
+  /** The config's contacts as a set, for the contact policy's check on every accepted copy. */
+  private contacts: ReadonlySet<string> = new Set();
   private log!: MessageLog;
   private outbox!: Outbox;
   private webhooks!: WebhookSender;
@@ -57,8 +59,8 @@ export class InboxObject extends DurableObject<Env> {
     const { storage } = this.ctx;
     this.log = new MessageLog(storage, this.limits, this.env, this.scheduler, () => this.config?.name ?? null);
     const config = this.log.state.getState("config");
-    this.config = config === null ? null : readStoredConfig(config);
-    this.outbox = new Outbox(this.env, this.limits, storage, this.scheduler);
+    this.setConfig(config === null ? null : readStoredConfig(config));
+    this.outbox = new Outbox(this.env, this.limits, storage, this.scheduler, (id) => this.log.depthOf(id, Date.now()));
     this.webhooks = new WebhookSender(storage.sql, this.limits, {
       config: () => this.config,
       message: (ts) => this.log.byTs(ts, Date.now()),
@@ -110,7 +112,12 @@ export class InboxObject extends DurableObject<Env> {
 
   private saveConfig(config: AgentConfig): void {
     this.log.state.setState("config", JSON.stringify(config));
+    this.setConfig(config);
+  }
+
+  private setConfig(config: AgentConfig | null): void {
     this.config = config;
+    this.contacts = new Set(config?.contacts ?? []);
   }
 
   /** Removes the agent's inbox entirely: messages, ids, jobs, settings, alarm. */
@@ -121,7 +128,7 @@ export class InboxObject extends DurableObject<Env> {
     this.views.reset();
     this.openStorage();
     this.log.state.setState("retired", String(version));
-    this.config = null;
+    this.setConfig(null);
     this.polls.wakeAll();
   }
 
@@ -151,6 +158,8 @@ export class InboxObject extends DurableObject<Env> {
   async accept(copy: InboxCopy): Promise<AcceptResult> {
     const config = this.config;
     if (config === null) return { status: "unknown" };
+    // The contact policy (SPEC §12) is the recipient's: decided here, with no call on the send path.
+    if (!accepts(config, this.contacts, nameKey(copy.envelope.from), nameKey(config.name))) return { status: "not-accepted" };
     const now = Date.now();
     const webhook = config.webhookUrl !== null && config.webhookDisabled === null;
     // The webhook queue row is written in the message's transaction: its delivery cannot be lost.

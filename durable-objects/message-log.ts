@@ -31,6 +31,8 @@ export interface InboxCopy {
   idempotencyKey?: string;
   /** A broadcast's copy: its sender records the stored state itself (outbox.ts), so it is not reported. */
   broadcast?: true;
+  /** Its reply depth, decided by the sender's inbox (SPEC §12); stored in the envelope. */
+  depth: number;
 }
 
 export type StoreOutcome =
@@ -109,10 +111,11 @@ export class MessageLog {
       topic: copy.envelope.topic ?? null,
       bodyHash: copy.bodyHash ?? "",
       expiresAt: ts + copy.ttlS * 1000,
-      json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
+      json: JSON.stringify({ id, from, to, ts: isoTime(ts), depth: copy.depth, ...rest }),
       deliveredAt: null,
       via: null,
       reported: copy.broadcast ? 1 : 0,
+      depth: copy.depth,
     };
     const { idempotencyKey } = copy;
     if (idempotencyKey === undefined && alsoInTransaction === undefined) {
@@ -223,6 +226,11 @@ export class MessageLog {
 
   channels(): string[] {
     return this.db.channels();
+  }
+
+  /** The reply depth of a message this agent received (also after it deleted it), or null. */
+  depthOf(id: string, now: number): number | null {
+    return this.db.depthOf(id, now);
   }
 
   /** When housekeeping next has work (a row expires, or the channel list may need trimming). */

@@ -23,6 +23,8 @@ export interface StoredMessage {
   via: DeliveryVia | null;
   /** The state its sender has heard of: 0 nothing, 1 stored, 2 delivered. */
   reported: number;
+  /** How many replies deep it is (SPEC §12). */
+  depth: number;
 }
 
 /** A copy's state as its sender is told it (durable-objects/delivery-reports.ts). */
@@ -101,6 +103,9 @@ const STEPS = [
      sender TEXT NOT NULL,
      event TEXT NOT NULL
    );`,
+  // 4: the loop guard (SPEC §12): each message's reply depth, remembered after deletion too.
+  `ALTER TABLE messages ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deleted_ids ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Channels kept per inbox; older topics are forgotten first. */
@@ -122,6 +127,7 @@ function toMessage(row: Row): StoredMessage {
     deliveredAt: (row.delivered_at as number | null) ?? null,
     via: (row.via as DeliveryVia | null) ?? null,
     reported: row.reported as number,
+    depth: row.depth as number,
   };
 }
 
@@ -144,8 +150,8 @@ export class MessageStore {
   /** One statement (the channel's recency follows by trigger), so it is atomic on its own. */
   insert(message: StoredMessage): void {
     this.sql.exec(
-      "INSERT INTO messages (ts, id, sender, topic, body_hash, expires_at, envelope, reported) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      message.ts, message.id, message.sender, message.topic, message.bodyHash, message.expiresAt, message.json, message.reported,
+      "INSERT INTO messages (ts, id, sender, topic, body_hash, expires_at, envelope, reported, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      message.ts, message.id, message.sender, message.topic, message.bodyHash, message.expiresAt, message.json, message.reported, message.depth,
     );
   }
 
@@ -257,6 +263,17 @@ export class MessageStore {
     return row ? toMessage(row) : null;
   }
 
+  /** The reply depth of a message this inbox received (held or deleted), while its TTL lasts. */
+  depthOf(id: string, now: number): number | null {
+    const row = this.sql
+      .exec<{ depth: number }>(
+        "SELECT depth FROM messages WHERE id = ? AND expires_at > ? UNION ALL SELECT depth FROM deleted_ids WHERE id = ? AND expires_at > ? LIMIT 1",
+        id, now, id, now,
+      )
+      .toArray()[0];
+    return row?.depth ?? null;
+  }
+
   /** Up to `limit + 1` matching messages in the requested order: the extra row tells `hasMore`. */
   query(q: MessageQuery, now: number): StoredMessage[] {
     const filter = messageFilter(q);
@@ -279,8 +296,8 @@ export class MessageStore {
       if (!row) continue;
       const message = toMessage(row);
       this.sql.exec(
-        "INSERT OR REPLACE INTO deleted_ids (id, ts, body_hash, expires_at) VALUES (?, ?, ?, ?)",
-        message.id, message.ts, message.bodyHash, message.expiresAt,
+        "INSERT OR REPLACE INTO deleted_ids (id, ts, body_hash, expires_at, depth) VALUES (?, ?, ?, ?, ?)",
+        message.id, message.ts, message.bodyHash, message.expiresAt, message.depth,
       );
       deleted.push(message);
     }

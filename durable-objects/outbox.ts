@@ -19,7 +19,7 @@ import type { StateReport } from "./delivery-reports.js";
 import { directoryStub, inboxStub } from "./stubs.js";
 
 /** A message as the Worker hands it to its sender's inbox: one envelope for every recipient. */
-export interface OutgoingMessage extends Omit<InboxCopy, "envelope"> {
+export interface OutgoingMessage extends Omit<InboxCopy, "envelope" | "depth"> {
   envelope: Omit<Envelope, "ts">;
   /** Registered names of a direct or multicast send's recipients (none for a broadcast). */
   recipients: string[];
@@ -30,11 +30,12 @@ export interface OutgoingMessage extends Omit<InboxCopy, "envelope"> {
 /** What one recipient's inbox did with its copy. */
 export type AcceptResult =
   | { status: "stored" | "duplicate"; id: string; ts: number }
-  | { status: "conflict" | "full" | "unknown" | "unavailable" };
+  | { status: "conflict" | "full" | "not-accepted" | "unknown" | "unavailable" };
 
 /** The wire code a refused copy is reported with (POST /messages `rejected`, receipts). */
 export const REJECTED_CODE = {
   full: "INBOX_FULL",
+  "not-accepted": "NOT_ACCEPTED",
   conflict: "CONFLICT",
   unknown: "UNKNOWN_RECIPIENT",
   unavailable: "UNAVAILABLE",
@@ -55,12 +56,12 @@ export interface BroadcastRecord {
 }
 
 /** The copy one recipient stores: the shared envelope with that recipient's sealed part, if any. */
-export function copyFor(message: OutgoingMessage, recipient: string): InboxCopy {
+export function copyFor(message: OutgoingMessage, recipient: string, depth: number): InboxCopy {
   const { recipients: _recipients, parts, envelope, ...rest } = message;
   const part = parts?.[nameKey(recipient)];
-  if (!part) return { ...rest, envelope };
+  if (!part) return { ...rest, envelope, depth };
   const { signature: _signature, ...shared } = envelope;
-  return { ...rest, envelope: { ...shared, payload: part.payload, nonce: part.nonce, ...(part.signature === undefined ? {} : { signature: part.signature }) } };
+  return { ...rest, depth, envelope: { ...shared, payload: part.payload, nonce: part.nonce, ...(part.signature === undefined ? {} : { signature: part.signature }) } };
 }
 
 export class Outbox {
@@ -78,6 +79,8 @@ export class Outbox {
     private readonly limits: Limits,
     private readonly storage: DurableObjectStorage,
     private readonly scheduler: AlarmScheduler,
+    /** The reply depth of a message this agent received, or null (its inbox's message log). */
+    private readonly receivedDepth: (id: string) => number | null,
   ) {
     this.allowance = new SendAllowance(limits);
     this.jobs = new BroadcastJobs(storage.sql);
@@ -95,11 +98,13 @@ export class Outbox {
 
   /** Stores a direct or multicast message in every recipient's inbox; one result per recipient, in order. */
   async send(message: OutgoingMessage): Promise<AcceptResult[] | Failure> {
+    const depth = this.depthOf(message);
+    if (typeof depth !== "number") return depth;
     const refused = await this.allowance.reserve("message");
     if (refused) return refused;
     let stored = false;
     try {
-      const settled = await Promise.allSettled(message.recipients.map((name) => inboxStub(this.env, name).accept(copyFor(message, name))));
+      const settled = await Promise.allSettled(message.recipients.map((name) => inboxStub(this.env, name).accept(copyFor(message, name, depth))));
       const results = settled.map((outcome, i): AcceptResult => {
         if (outcome.status === "fulfilled") return outcome.value;
         console.error(`send: the inbox of ${message.recipients[i]} could not be reached: ${describe(outcome.reason)}`);
@@ -126,6 +131,8 @@ export class Outbox {
     const { id } = message.envelope;
     const known = this.jobs.find(id, message.idempotencyKey);
     if (known) return known.bodyHash === message.bodyHash ? { replay: true, id: known.id, ts: known.ts } : failures.idConflict();
+    const depth = this.depthOf(message);
+    if (typeof depth !== "number") return depth;
     const refused = await this.allowance.reserve("broadcast");
     if (refused) return refused;
     this.allowance.settle("broadcast", true);
@@ -138,7 +145,7 @@ export class Outbox {
       ts,
       // A fan-out batch that failed anywhere is repeated, so every inbox must recognise the id; the
       // copies' stored state is recorded here, batch by batch, so recipients report only what follows.
-      copy: JSON.stringify({ ...copyFor(message, ""), clientId: true, broadcast: true } satisfies InboxCopy),
+      copy: JSON.stringify({ ...copyFor(message, "", depth), clientId: true, broadcast: true } satisfies InboxCopy),
       cursor: "",
       expiresAt,
     });
@@ -174,6 +181,16 @@ export class Outbox {
     });
     this.noteReceiptExpiry(job.expiresAt);
     this.fanOutPending = this.jobs.next() !== null;
+  }
+
+  /**
+   * The loop guard (SPEC §12): a reply to a message this agent received is one deeper than it; a
+   * replyTo this agent never received counts as depth 0 (and tells nothing about that message).
+   */
+  private depthOf(message: OutgoingMessage): number | Failure {
+    const replyTo = message.envelope.replyTo;
+    const depth = replyTo === undefined ? 0 : (this.receivedDepth(replyTo) ?? -1) + 1;
+    return depth > this.limits.maxReplyDepth ? failures.loopDetected(depth, this.limits.maxReplyDepth) : depth;
   }
 
   /** The receipts of a message this agent sent: with `waitS`, held until every copy reached `until` (or can no longer). */

@@ -78,6 +78,8 @@ export const failures = {
   inviteUsedUp: failure("FORBIDDEN", "This invite has been used up."),
   auditNotSender: failure("FORBIDDEN", "For a sent message, `from` must be the caller."),
   auditNotRecipient: failure("FORBIDDEN", "For a received message, the caller must be among `to`."),
+  notAccepted: (names: string[]) =>
+    failure("NOT_ACCEPTED", `${list(names)} accept${names.length === 1 ? "s" : ""} messages from their contacts only; nothing was stored.`, { names }),
 
   // 404
   noRoute: (path: string) => failure("NOT_FOUND", `No route for ${path}.`),
@@ -95,6 +97,11 @@ export const failures = {
 
   // 409
   nameTaken: (name: string) => failure("CONFLICT", `The name "${name}" is taken.`),
+  nameLooksLike: (name: string, existing: string) =>
+    failure("CONFLICT", `The name "${name}" looks like the existing agent "${existing}" (the same look-alike form); choose another.`),
+  loopDetected: (depth: number, max: number) =>
+    failure("LOOP_DETECTED", `This reply would be ${depth} replies deep, beyond MAX_REPLY_DEPTH (${max}): two agents are answering each other in a loop. Nothing was sent; stop replying automatically to this thread.`),
+  keysChanged: failure("CONFLICT", "The agent's keys changed while this change was checked; read them again and retry."),
   idConflict: (names?: string[]) =>
     failure("CONFLICT", "A different message was already sent with this id or Idempotency-Key; nothing was stored.", names ? { names } : {}),
 

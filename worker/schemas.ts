@@ -57,6 +57,13 @@ const shortText = (max: number) =>
 
 const capabilities = z.array(shortText(64)).max(32);
 
+/** Up to 1,000 agent names, which need not exist yet; repeats (in any case) are dropped, the first spelling kept. */
+const MAX_CONTACTS = 1000;
+const contacts = z
+  .array(z.string().regex(NAME_PATTERN, "expected agent names (2-32 characters of A-Z a-z 0-9 _ -)"))
+  .max(MAX_CONTACTS, `expected at most ${MAX_CONTACTS} names`)
+  .transform((names) => names.filter((name, i) => names.findIndex((other) => nameKey(other) === nameKey(name)) === i));
+
 /** A JSON object payload is kept exactly as parsed (not rebuilt), so nothing in it is rewritten. */
 const jsonObject = z.custom<{ [key: string]: JsonValue }>(
   (value) => typeof value === "object" && value !== null && !Array.isArray(value),
@@ -191,7 +198,10 @@ function schemas(limits: Limits) {
       capabilities: optional(capabilities),
       publicKey: optional(publicKey),
       signingKey: optional(signingKey),
+      keyChangeSignature: optional(signature),
       deleteOnDelivery: optional(z.boolean()),
+      accept: optional(z.enum(["anyone", "contacts"], { error: 'expected "anyone" or "contacts"' })),
+      contacts: optional(contacts),
       owner: optional(shortText(128)),
     }),
     invite: z.strictObject({

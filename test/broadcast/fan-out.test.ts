@@ -68,7 +68,7 @@ describe("broadcast", () => {
       expect(mine).toHaveLength(1);
       const copy = mine[0]!;
       // `delivered`: whether this copy had been read before (the polling above reads it).
-      expect(copy).toEqual({ ...broadcastBody("to everyone", sent), id, from: caster.name, ts: copy.ts, delivered: expect.any(Boolean) });
+      expect(copy).toEqual({ ...broadcastBody("to everyone", sent), id, from: caster.name, ts: copy.ts, depth: 0, delivered: expect.any(Boolean) });
       expect(copy.ts).toMatch(/Z$/);
     }
     // The fan-out visits agents in name order and the sender's name sorts first, so by now it

@@ -100,6 +100,12 @@ const FIXTURES: Record<string, Fixture> = {
       },
     },
   },
+  "GET /agents/:name/keys": {
+    request: (s) => ({ path: `/agents/${s.owner.name}/keys` }),
+    ok: 200,
+    // Key history is public: every agent checks a sender's key changes against it.
+    asOther: { status: 200 },
+  },
   "PATCH /agents/:name": { request: (s) => ({ path: `/agents/${s.owner.name}`, json: { capabilities: ["patched"] } }), ok: 200 },
   "DELETE /agents/:name": { request: (s) => ({ path: `/agents/${s.owner.name}` }), ok: 204, usesUpScene: true },
   "POST /agents/:name/rotate-key": { request: (s) => ({ path: `/agents/${s.owner.name}/rotate-key` }), ok: 200, usesUpScene: true },

@@ -32,6 +32,8 @@ function privateView(record: AgentRecord, limits: Limits, lastSeen = record.last
     webhookUrl: record.webhookUrl,
     webhookDisabled: record.webhookDisabled,
     deleteOnDelivery: record.deleteOnDelivery,
+    accept: record.accept,
+    contacts: record.contacts,
   };
 }
 
@@ -100,13 +102,13 @@ export const agentRoutes: RouteTable = {
       },
     }),
     PATCH: endpoint({
-      summary: "Update webhookUrl, capabilities, keys, deleteOnDelivery (admin: also owner)",
+      summary: "Update webhookUrl, capabilities, keys (signed by the agent's current signingKey), deleteOnDelivery, accept, contacts (admin: also owner)",
       access: "agent-or-admin",
       ownRecord: true,
       body: bodies.patch,
       async handle(c) {
         if (c.body.owner !== undefined && c.caller.role !== "admin") throw new RelayError(failures.ownerAdminOnly);
-        const done = unwrap(await directoryStub(c.env).update(targetKey(c), c.body));
+        const done = unwrap(await directoryStub(c.env).update(targetKey(c), c.body, c.caller.role));
         const body = privateView(done.record, c.limits, lastSeenFor(c, done.record));
         return json(done.webhookSecret === undefined ? body : { ...body, webhookSecret: done.webhookSecret });
       },
@@ -119,6 +121,17 @@ export const agentRoutes: RouteTable = {
         const done = unwrap(await directoryStub(c.env).remove(key));
         await Promise.all([forgetKey(c.env, done.keyHash), forgetName(c.env, key)]);
         return new Response(null, { status: 204 });
+      },
+    }),
+  },
+  "/agents/:name/keys": {
+    GET: endpoint({
+      summary: "Every key the agent has had, oldest first (registration, then each change, by the agent signed or by the admin)",
+      access: "agent-or-admin",
+      async handle(c) {
+        const history = await directoryStub(c.env).keyHistory(targetKey(c));
+        if (history === null) throw new RelayError(failures.noSuchAgent);
+        return json(history);
       },
     }),
   },

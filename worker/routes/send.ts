@@ -8,7 +8,7 @@ import type { RecipientReceipt, RejectedRecipient, SendRequest, SendResponse } f
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
-import type { AcceptResult, OutgoingMessage } from "../../durable-objects/outbox.js";
+import { REJECTED_CODE, type AcceptResult, type OutgoingMessage } from "../../durable-objects/outbox.js";
 import { inboxStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { resolveNames } from "../identity.js";
@@ -78,13 +78,6 @@ export async function sendMessage(c: RouteContext<"agent", unknown>, body: SendR
   return answer(message.recipients, results, Array.isArray(to));
 }
 
-const REJECTED_CODE: Record<Exclude<AcceptResult["status"], "stored" | "duplicate">, RejectedRecipient["code"]> = {
-  full: "INBOX_FULL",
-  conflict: "CONFLICT",
-  unknown: "UNKNOWN_RECIPIENT",
-  unavailable: "UNAVAILABLE",
-};
-
 function answer(names: string[], results: AcceptResult[], multicast: boolean): Sent {
   const recipients: RecipientReceipt[] = [];
   const rejected: RejectedRecipient[] = [];
@@ -106,13 +99,15 @@ function answer(names: string[], results: AcceptResult[], multicast: boolean): S
   return { answer: body, status: fresh ? 201 : 200 };
 }
 
-/** The error for a send that stored nothing: a conflict first, then a full inbox, then an unreachable one, then a vanished agent. */
+/** The error for a send that stored nothing: a conflict first, then a full inbox, a refusing one, an unreachable one, a vanished agent. */
 function rejection(rejected: RejectedRecipient[]) {
   const names = (code: RejectedRecipient["code"]) => rejected.filter((r) => r.code === code).map((r) => r.name);
   const conflicts = names("CONFLICT");
   if (conflicts.length > 0) return failures.idConflict(conflicts);
   const full = names("INBOX_FULL");
   if (full.length > 0) return failures.inboxFull(full);
+  const refusing = names("NOT_ACCEPTED");
+  if (refusing.length > 0) return failures.notAccepted(refusing);
   const unavailable = names("UNAVAILABLE");
   if (unavailable.length > 0) return failures.recipientsUnavailable(unavailable);
   return failures.unknownRecipients(names("UNKNOWN_RECIPIENT"));

@@ -101,6 +101,7 @@ function run(seed: number, steps: number, stats: RunStats): void {
         deliveredAt: null,
         via: null,
         reported: 0,
+        depth: 0,
       };
       stored.push(message);
       cache.add(message);
@@ -180,6 +181,7 @@ describe("the recent-messages cache", () => {
         deliveredAt: null,
         via: null,
         reported: 0,
+        depth: 0,
       };
       stored.push(message);
       cache.add(message);
