@@ -2,6 +2,7 @@
 // Durable Objects exported below (one Inbox per agent, the Directory, the Feed, the Audit log).
 
 import { readLimits, type Limits } from "../protocol/limits.js";
+import { openApiDocument as openApiSchema } from "../protocol/wire-schemas.js";
 import { errorResponse, finish, json } from "./http.js";
 import { openApiDocument } from "./openapi.js";
 import { createRouter, endpoint, type RouteTable } from "./router.js";
@@ -32,10 +33,12 @@ export const routes: RouteTable = {
   ...dashboardRoutes,
   "/openapi.json": {
     GET: endpoint({
+      operationId: "getOpenApiDocument",
       summary: "This API, as OpenAPI 3.1",
       access: "public",
+      answers: { 200: { description: "The OpenAPI document, with this relay's origin as its server", json: openApiSchema } },
       async handle(c) {
-        return json(openApiDocument(routes, c.limits));
+        return json(openApiDocument(routes, c.limits, c.url.origin));
       },
     }),
   },

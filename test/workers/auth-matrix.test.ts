@@ -9,12 +9,15 @@
 // - the admin key on an agent's inbox route -> 403 (except GET /messages: the global feed);
 // - an agent acting on another agent's record -> 403; the admin key may act on any record;
 // - a message id that is not in the caller's inbox -> 404, whoever owns it.
+// Every answer is also checked against what the route table declares for it (and so what
+// /openapi.json says): a declared status, and a body of exactly the declared shape.
 
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentPrivate, Envelope, Invite, MessagePage, Registration, SendResponse } from "../../protocol/envelope.js";
 import type { ErrorBody } from "../../protocol/errors.js";
 import { routes } from "../../worker/index.js";
-import type { Endpoint, Method } from "../../worker/router.js";
+import type { AnyEndpoint, Method } from "../../worker/router.js";
+import { expectDeclaredAnswer } from "../support/declared-answers.js";
 import { ADMIN_KEY, call, inbox, register, send, textMessage, uniqueName, type Reply, type TestAgent } from "../support/relay.js";
 
 // ---- The scene each case runs in --------------------------------------------------------
@@ -75,6 +78,7 @@ interface Fixture {
 const FIXTURES: Record<string, Fixture> = {
   "GET /health": { request: () => ({ path: "/health" }), ok: 200 },
   "GET /openapi.json": { request: () => ({ path: "/openapi.json" }), ok: 200 },
+  "GET /dashboard": { request: () => ({ path: "/dashboard" }), ok: 308 },
   "GET /dashboard/*": { request: () => ({ path: "/dashboard/" }), ok: 200 },
   "POST /register": {
     request: async () => ({ path: "/register", json: { invite: await newInvite(), name: uniqueName("selfreg") } }),
@@ -267,7 +271,7 @@ const CALLERS: CallerCase[] = [
 ];
 
 /** The status SPEC §9 gives `caller` on `endpoint`. */
-function expectedStatus(endpoint: Endpoint, fixture: Fixture | undefined, caller: CallerKind): number | "success" {
+function expectedStatus(endpoint: AnyEndpoint, fixture: Fixture | undefined, caller: CallerKind): number | "success" {
   const ok = fixture?.ok ?? "success";
   if (endpoint.access === "public") return ok;
   if (caller === "anonymous") return 401;
@@ -300,7 +304,7 @@ async function expectOwnerUntouched(s: Scene): Promise<void> {
 // ---- The matrix -----------------------------------------------------------------------------
 
 const ENDPOINTS = Object.entries(routes).flatMap(([path, endpoints]) =>
-  (Object.entries(endpoints) as [Method, Endpoint][]).map(([method, endpoint]) => ({ method, path, endpoint, route: `${method} ${path}` })),
+  (Object.entries(endpoints) as [Method, AnyEndpoint][]).map(([method, endpoint]) => ({ method, path, endpoint, route: `${method} ${path}` })),
 );
 
 /** Every method and path of SPEC §4's table, as the route table spells them. */
@@ -375,6 +379,7 @@ for (const { method, path, endpoint, route } of ENDPOINTS) {
           json: request.json,
           headers: authorization === null ? {} : { Authorization: authorization },
         });
+        expectDeclaredAnswer({ method, path, endpoint }, reply);
 
         if (expected === "success") {
           expect(reply.status, reply.text).toBeGreaterThanOrEqual(200);

@@ -6,10 +6,11 @@ import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
+import { auditEntry, auditPage, deletedCount } from "../../protocol/wire-schemas.js";
 import type { AuditQuery } from "../../durable-objects/audit.js";
 import { auditStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
-import { limitParam, nameParam, timeParam, topicParam } from "../query.js";
+import { limitParam, nameParam, queryParams, timeParam, topicParam } from "../query.js";
 import { endpoint, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 
@@ -21,9 +22,12 @@ function jsonText(text: string, status = 200): Response {
 export const auditRoutes: RouteTable = {
   "/audit": {
     POST: endpoint({
+      operationId: "logAuditEntry",
       summary: "Log an audit entry about a message the caller sent or received (payload kept as posted, or sealed)",
       access: "agent",
       body: bodies.audit,
+      answers: { 201: { description: "Logged: the entry as kept", json: auditEntry } },
+      fails: ["FORBIDDEN", "RATE_LIMITED", "AUDIT_FULL"],
       async handle(c) {
         const { caller, body: entry } = c;
         const me = nameKey(caller.name);
@@ -55,8 +59,19 @@ export const auditRoutes: RouteTable = {
       },
     }),
     GET: endpoint({
+      operationId: "listAuditEntries",
       summary: "Read audit entries, newest first: {entries, cursor, hasMore} (since, before, from, to, topic, limit <= 200)",
       access: "admin",
+      query: [
+        { ...queryParams.since, description: "Only entries logged (loggedAt) strictly after this ISO time" },
+        { ...queryParams.before, description: "Only entries logged strictly before this ISO time: the previous page's cursor" },
+        { ...queryParams.from, description: "Only entries about messages from this sender (any case)" },
+        queryParams.to,
+        queryParams.topic,
+        queryParams.auditLimit,
+      ],
+      answers: { 200: { description: "A page of entries, newest first", json: auditPage } },
+      fails: ["BAD_REQUEST"],
       async handle(c) {
         const params = c.url.searchParams;
         const query: AuditQuery = { limit: limitParam(params, c.limits.pageDefault, c.limits.auditPageMax) };
@@ -75,8 +90,12 @@ export const auditRoutes: RouteTable = {
       },
     }),
     DELETE: endpoint({
+      operationId: "deleteAuditEntries",
       summary: "Delete audit entries logged before `before` (required): {deleted}",
       access: "admin",
+      query: [{ ...queryParams.before, description: "Delete the entries logged before this ISO time", required: true }],
+      answers: { 200: { description: "How many entries were deleted", json: deletedCount } },
+      fails: ["BAD_REQUEST"],
       async handle(c) {
         const before = timeParam(c.url.searchParams, "before");
         if (before === undefined) throw new RelayError(failures.badRequest("before: required, an ISO-8601 timestamp."));

@@ -41,6 +41,17 @@ async function serve(c: RouteContext<"agent">): Promise<Response> {
 
 export const mcpRoutes: RouteTable = {
   "/mcp": {
-    POST: endpoint({ summary: "MCP over Streamable HTTP (stateless): the ClawTalk tools, plaintext only", access: "agent", handle: serve }),
+    POST: endpoint({
+      operationId: "postMcpMessage",
+      summary: "MCP over Streamable HTTP (stateless, JSON answers): the ClawTalk tools, plaintext only",
+      access: "agent",
+      answers: {
+        200: { description: "The JSON-RPC answer (MCP's own errors, such as an unknown method, are JSON-RPC errors here)", media: ["application/json"] },
+        202: { description: "A JSON-RPC notification or response, accepted (no body)" },
+      },
+      // The body is read by the handler (it goes to the MCP transport as parsed JSON).
+      fails: ["BAD_REQUEST", "PAYLOAD_TOO_LARGE"],
+      handle: serve,
+    }),
   },
 };

@@ -1,16 +1,18 @@
 // Messages (SPEC §4.1, §4.2, §11.1): send (send.ts), receive, read one, delete, ack, receipts;
 // channels.
 
+import { z } from "zod";
 import type { MessagePage } from "../../protocol/envelope.js";
 import { nameKey } from "../../protocol/names.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
+import { ackResult, channelCount, envelope, feedPage, messagePage, receipts } from "../../protocol/wire-schemas.js";
 import type { Page } from "../../durable-objects/message-log.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
-import { choiceParam, messageQuery, nameParam, viaParam, waitParam } from "../query.js";
+import { choiceParam, messageQuery, nameParam, queryParams, routeParams, viaParam, waitParam } from "../query.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 import { sendEndpoint } from "./send.js";
@@ -87,16 +89,34 @@ export const messageRoutes: RouteTable = {
   "/messages": {
     POST: sendEndpoint,
     GET: endpoint({
+      operationId: "listMessages",
       summary: "Receive: the caller's inbox (agent) or the global metadata feed (admin)",
       access: "agent-or-admin",
       keyCheck: "handler",
+      query: [
+        queryParams.sort,
+        queryParams.after,
+        queryParams.since,
+        queryParams.before,
+        queryParams.limit,
+        queryParams.topic,
+        queryParams.from,
+        queryParams.wait,
+        routeParams.unread,
+        routeParams.via,
+        routeParams.afterSeq,
+      ],
+      answers: { 200: { description: "An agent gets a page of its inbox; the admin a page of the global feed", json: z.union([messagePage, feedPage]) } },
+      fails: ["BAD_REQUEST"],
       handle: receive,
     }),
   },
   "/messages/ack": {
     POST: endpoint({
+      operationId: "ackMessages",
       summary: "Delete several messages from the caller's inbox",
       access: "agent",
+      answers: { 200: { description: "What was deleted, and the ids that were not in the inbox", json: ackResult } },
       keyCheck: "handler",
       body: bodies.ack,
       async handle(c) {
@@ -106,8 +126,12 @@ export const messageRoutes: RouteTable = {
   },
   "/messages/:id": {
     GET: endpoint({
+      operationId: "getMessage",
       summary: "One message from the caller's inbox",
       access: "agent",
+      query: [routeParams.via],
+      answers: { 200: { description: "The stored envelope", json: envelope } },
+      fails: ["BAD_REQUEST", "NOT_FOUND"],
       keyCheck: "handler",
       async handle(c) {
         const found = unwrap(await inboxStub(c.env, c.caller.name).get(c.caller.keyHash, messageId(c), viaParam(c.url.searchParams)));
@@ -115,8 +139,11 @@ export const messageRoutes: RouteTable = {
       },
     }),
     DELETE: endpoint({
+      operationId: "deleteMessage",
       summary: "Delete (ack) one message from the caller's inbox",
       access: "agent",
+      answers: { 204: { description: "Deleted" } },
+      fails: ["NOT_FOUND"],
       keyCheck: "handler",
       async handle(c) {
         const done = unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, [messageId(c)]));
@@ -127,9 +154,13 @@ export const messageRoutes: RouteTable = {
   },
   "/messages/:id/receipts": {
     GET: endpoint({
+      operationId: "getReceipts",
       summary: "Delivery state of each copy of a message the caller sent (`wait`, `until`); the admin names the sender with `from`",
       access: "agent-or-admin",
       keyCheck: "handler",
+      query: [routeParams.receiptsWait, routeParams.until, routeParams.sender],
+      answers: { 200: { description: "A row per recipient, or counts for a broadcast", json: receipts } },
+      fails: ["BAD_REQUEST", "NOT_FOUND"],
       async handle(c) {
         const params = c.url.searchParams;
         if (c.caller.role === "agent") return json(await senderReceipts(c, c.caller, messageId(c), params));
@@ -144,8 +175,11 @@ export const messageRoutes: RouteTable = {
   },
   "/channels": {
     GET: endpoint({
+      operationId: "listChannels",
       summary: "Topics, most recent first: the caller's inbox (agent) or all (admin)",
       access: "agent-or-admin",
+      query: [routeParams.detail],
+      answers: { 200: { description: "Topic names; for the admin with detail=true, topics with counts", json: z.union([z.array(z.string()), z.array(channelCount)]) } },
       keyCheck: "handler",
       async handle(c) {
         if (c.caller.role === "admin") {

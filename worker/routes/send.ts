@@ -2,12 +2,14 @@
 // sender's Inbox, which takes the rate limit and stores one copy in each recipient's Inbox before
 // answering (durable-objects/outbox.ts). A broadcast is recorded there and fanned out by its alarm.
 
+import { z } from "zod";
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
 import type { RecipientReceipt, RejectedRecipient, SendRequest, SendResponse } from "../../protocol/envelope.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
+import { sendResponse } from "../../protocol/wire-schemas.js";
 import { REJECTED_CODE, type AcceptResult, type OutgoingMessage } from "../../durable-objects/outbox.js";
 import { inboxStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
@@ -18,10 +20,23 @@ import { bodies } from "../schemas.js";
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 export const sendEndpoint = endpoint({
+  operationId: "sendMessage",
   summary: "Send a message (direct, multicast or broadcast)",
   access: "agent",
   keyCheck: "handler",
   body: bodies.send,
+  headers: [
+    {
+      name: "Idempotency-Key",
+      description: "Makes a send without a client id repeatable: the same key and content answers 200 with the first answer, other content 409",
+      schema: z.string().regex(IDEMPOTENCY_KEY),
+    },
+  ],
+  answers: {
+    201: { description: "Stored in every recipient's inbox (multicast: those not under rejected); a broadcast is recorded and queued", json: sendResponse },
+    200: { description: "A repeat of an earlier send (same id or Idempotency-Key, same content): its first answer, nothing stored again", json: sendResponse },
+  },
+  fails: ["UNKNOWN_RECIPIENT", "CONFLICT", "RATE_LIMITED", "UNAVAILABLE", "INBOX_FULL"],
   handle: send,
 });
 
