@@ -49,7 +49,6 @@ export interface InboxRequest {
   signal?: AbortSignal;
 }
 
-
 /** A failure as a tool error shows it: the relay's code and sentence (or the server's own). */
 export interface ToolFailure {
   code: string;
@@ -119,7 +118,9 @@ export function clawTalkTools(backend: ToolBackend): ClawTalkTool[] {
         const { structured, text } = await run(parsed, signal);
         return { content: [{ type: "text", text }], structuredContent: structured };
       } catch (error) {
-        return errorResult(error instanceof ToolInputError ? { code: error.code, message: error.message } : describe(backend, error));
+        if (error instanceof ToolInputError) return errorResult({ code: error.code, message: error.message });
+        if (error instanceof z.ZodError) return errorResult({ code: "BAD_REQUEST", message: z.prettifyError(error) });
+        return errorResult(describe(backend, error));
       }
     },
   });
