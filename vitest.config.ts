@@ -35,6 +35,7 @@ export default defineConfig({
         AUDIT_PER_MIN: "4",
         AUDIT_MAX_ENTRIES: "10",
         AUDIT_PAGE_BYTES: "3000",
+        MAX_REPLY_DEPTH: "3",
         // The production setting, so webhook URL checks are tested as deployed.
         ALLOW_PRIVATE_WEBHOOKS: "false",
       }),

@@ -156,3 +156,24 @@ describe("a broadcast's receipts (SPEC §11.1)", () => {
     await vi.waitFor(async () => expect((await counts(caster, id)).acked).toBeGreaterThanOrEqual(others.length), { timeout: 20_000, interval: 200 });
   });
 });
+
+describe("a broadcast and the contact policy (SPEC §12)", () => {
+  it("skips an inbox that accepts contacts only (counted as rejected) and reaches the others", async () => {
+    const caster = await register("caster");
+    // The fan-out goes in name order: once the last listener has the copy, it has passed the first.
+    const [closed, , last] = (await listeners(3)).sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+    expect((await call("PATCH", `/agents/${closed!.name}`, { key: closed!.apiKey, json: { accept: "contacts", contacts: [] } })).status).toBe(200);
+    const reply = await send<SendResponse>(caster, broadcastBody("to whoever accepts"));
+    await untilAllHave([last!], caster, reply.body.id);
+    expect(await from(closed!, caster)).toEqual([]);
+    // The batch's receipt rows are written once all its inboxes answered.
+    await vi.waitFor(
+      async () => {
+        const counts = await call<{ broadcast: { rejected: number; stored: number; total: number } }>("GET", `/messages/${reply.body.id}/receipts`, { key: caster.apiKey });
+        expect(counts.body.broadcast.rejected).toBeGreaterThanOrEqual(1);
+        expect(counts.body.broadcast.total).toBe(counts.body.broadcast.stored + counts.body.broadcast.rejected);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+  });
+});
