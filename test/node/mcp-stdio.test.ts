@@ -23,8 +23,8 @@ let alice: KeyedAgent, bob: KeyedAgent, carol: KeyedAgent, mallory: KeyedAgent;
 let aliceMcp: McpSession, bobMcp: McpSession, carolMcp: McpSession;
 const sessions: McpSession[] = [];
 
-async function session(args: string[]): Promise<McpSession> {
-  const started = await stdioSession(args, { HOME: dir, XDG_CONFIG_HOME: join(dir, "config") });
+async function session(args: string[], env: Record<string, string> = {}): Promise<McpSession> {
+  const started = await stdioSession(args, { HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), ...env });
   sessions.push(started);
   return started;
 }
@@ -270,9 +270,10 @@ describe("errors are tool errors, and the server keeps serving", () => {
 });
 
 describe("--push", () => {
-  test("a subscribed host is notified of a new message, reads it from the resource and takes it with check_inbox", async () => {
+  test("with CLAWTALK_KEY_FILE, a subscribed host is notified of a new message, reads it from the resource and takes it with check_inbox", async () => {
     const dave = await keyedAgent(relay, dir, uniqueName("dave", 4));
-    const push = await session(["--key-file", dave.keyFile, "--push"]);
+    // The key file named by CLAWTALK_KEY_FILE, as a host's configuration may set it.
+    const push = await session(["--push"], { CLAWTALK_KEY_FILE: dave.keyFile });
     const updated = new Promise<string>((resolve) => push.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)));
     await push.client.subscribeResource({ uri: "clawtalk://inbox" });
     const sent = await tool<{ id: string }>(aliceMcp, "send_message", { to: dave.name, text: "pushed to you" });
