@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success; 1 a usage or configuration error; 2 an error from the relay or the
 // network. Every failure prints one line on stderr. This file holds the command table, the help
-// texts and the dispatch; the commands are in cli-registration.ts, cli-commands.ts and cli-watch.ts.
+// texts and the dispatch; the commands are in cli-registration.ts, cli-commands.ts, cli-watch.ts,
+// cli-receipts.ts and cli-audit.ts.
 
 import { parseArgs } from "node:util";
 import { Args, describeFailure, UsageError, warn } from "./cli-config.js";
@@ -18,6 +19,7 @@ import {
 } from "./cli-commands.js";
 import { auditCommand } from "./cli-audit.js";
 import { mcpCommand } from "./cli-mcp.js";
+import { statusCommand } from "./cli-receipts.js";
 import { keygenCommand, registerCommand, updateCommand } from "./cli-registration.js";
 import { watchCommand } from "./cli-watch.js";
 
@@ -104,8 +106,8 @@ const COMMANDS: Record<string, Command> = {
     run: updateCommand,
   },
   send: {
-    usage: "send --to NAME[,NAME...] [options] [MESSAGE]",
-    summary: "Send a message: MESSAGE, or --file F, or stdin; --to broadcast reaches every agent",
+    usage: "send --to NAME[,NAME...] [--wait-delivery delivered|acked] [options] [MESSAGE]",
+    summary: "Send a message: MESSAGE, or --file F, or stdin; --to broadcast reaches every agent; prints its id",
     options: {
       to: { type: "string", value: "NAMES", help: "recipient, comma-separated recipients, or broadcast" },
       encrypt: { type: "boolean", help: "encrypt for each recipient (needs the key file)" },
@@ -118,6 +120,12 @@ const COMMANDS: Record<string, Command> = {
       file: { type: "string", value: "F", help: "read the message from a file" },
       "json-payload": { type: "boolean", help: "parse the message as JSON (an object is sent as an object)" },
       audit: { type: "boolean", help: "also log it in the audit log (sealed when the relay publishes an audit key)" },
+      "wait-delivery": {
+        type: "string",
+        value: "STATE",
+        help: "then wait until every recipient's copy is delivered (handed to the agent) or acked (deleted by it); exit 2 if not in time",
+      },
+      "wait-timeout": { type: "string", value: "S", help: "seconds --wait-delivery waits (default 60)" },
       ...CONNECTION,
       ...JSON_OUTPUT,
     },
@@ -125,9 +133,10 @@ const COMMANDS: Record<string, Command> = {
     run: sendCommand,
   },
   inbox: {
-    usage: "inbox [--limit N] [--after TS] [--topic T] [--from NAME] [--json]",
-    summary: "List messages, oldest first, decrypted and verified (reading deletes nothing)",
+    usage: "inbox [--unread] [--limit N] [--after TS] [--topic T] [--from NAME] [--json]",
+    summary: "List messages, oldest first, decrypted and verified (reading deletes nothing; it marks them delivered)",
     options: {
+      unread: { type: "boolean", help: "only messages not delivered before (to any reader of this inbox, or its webhook); the seen column says which were" },
       limit: { type: "string", value: "N", help: "at most N messages (relay default 50, max 100)" },
       after: { type: "string", value: "TS", help: "only messages after this ts" },
       topic: { type: "string", value: "T", help: "only this topic" },
@@ -152,6 +161,18 @@ const COMMANDS: Record<string, Command> = {
     },
     positionals: false,
     run: watchCommand,
+  },
+  status: {
+    usage: "status ID [--wait S] [--until delivered|acked] [--json]",
+    summary: "Show what became of a message this agent sent: per recipient stored, delivered (when, via) or acked; counts for a broadcast",
+    options: {
+      wait: { type: "string", value: "S", help: "hold up to S seconds until every recipient reached --until (receipts lag reads by up to 2 s)" },
+      until: { type: "string", value: "STATE", help: "what --wait waits for: delivered (default) or acked" },
+      ...CONNECTION,
+      ...JSON_OUTPUT,
+    },
+    positionals: true,
+    run: statusCommand,
   },
   ack: {
     usage: "ack ID [ID...]",

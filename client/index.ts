@@ -2,14 +2,17 @@
 
 export { ClawTalkClient, ClawTalkError } from "./client.js";
 export type {
+  ClawTalkErrorBody,
   ClientOptions,
   CursorStore,
+  DeliveryGoal,
   MessageProblem,
+  ReceiptsOptions,
   ReceiveOptions,
   ReceivedMessage,
   ReceivedPage,
-  ReceiptsOptions,
   SendOptions,
+  SendResult,
   WatchOptions,
 } from "./client.js";
 export {
@@ -32,16 +35,16 @@ export type { HeaderSource, VerifyOptions } from "./webhook.js";
 export type {
   AgentPrivate,
   AgentPublic,
+  AuditEntry,
+  AuditPage,
   DeliveryReceipt,
   DeliveryStatus,
   DeliveryVia,
-  Receipts,
-  AuditEntry,
-  AuditPage,
   Envelope,
   JsonValue,
   MessagePage,
   MessageType,
+  Receipts,
   SendRequest,
   SendResponse,
   WebhookAttempt,

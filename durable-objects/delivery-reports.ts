@@ -8,7 +8,7 @@
 import type { DeliveryStatus, DeliveryVia } from "../protocol/envelope.js";
 import type { Limits } from "../protocol/limits.js";
 import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
-import type { MessageStore } from "./message-store.js";
+import type { MessageStore, StoredMessage } from "./message-store.js";
 import { inboxStub } from "./stubs.js";
 
 /** What a sender is told of one copy. */
@@ -29,10 +29,16 @@ export interface StateReport {
 const ROWS_PER_FLUSH = 500;
 const SENDERS_PER_FLUSH = 40;
 
+/** What a sender is to hear of a copy: its latest state, kept here until the sender acknowledged it. */
+interface PendingReport {
+  sender: string;
+  report: StateReport;
+}
+
 export class DeliveryReports implements AlarmTask {
   readonly name = "receipts";
-  /** ts of copies whose state their sender has not heard of (seeded from storage at start). */
-  private readonly pending: Set<number>;
+  /** Copies whose latest state their sender has not heard of, by ts (seeded from storage at start). */
+  private readonly pending = new Map<number, PendingReport>();
   private eventsPending: boolean;
   private dueAt: number | null = null;
 
@@ -44,19 +50,20 @@ export class DeliveryReports implements AlarmTask {
     /** This inbox's agent, as its senders know it; null once it is gone. */
     private readonly recipient: () => string | null,
   ) {
-    this.pending = new Set(db.unreported());
+    for (const row of db.unreported()) this.pending.set(row.ts, pendingFor(row));
     this.eventsPending = db.hasStateEvents();
     if (this.pending.size > 0 || this.eventsPending) this.dueAt = Date.now();
   }
 
-  /** A copy changed state (stored, delivered). Call after its row is written. */
-  changed(ts: number): void {
-    this.pending.add(ts);
+  /** A copy was stored or delivered: call after its row is written. */
+  changed(message: StoredMessage): void {
+    this.pending.set(message.ts, pendingFor(message));
     this.schedule();
   }
 
-  /** A copy's row went (acked, expired); call after its event was written in the same transaction. */
-  eventWritten(): void {
+  /** A copy's row went (acked, expired): its event, written in the same transaction, tells the rest. */
+  removed(ts: number): void {
+    this.pending.delete(ts);
     this.eventsPending = true;
     this.schedule();
   }
@@ -69,40 +76,35 @@ export class DeliveryReports implements AlarmTask {
     this.dueAt = null;
     const recipient = this.recipient();
     if (recipient === null) return;
-    const bySender = new Map<string, { reports: StateReport[]; done: (() => void)[] }>();
+    const bySender = new Map<string, { reports: StateReport[]; rows: [number, PendingReport][]; events: number[] }>();
     const batch = (sender: string) => {
       let entry = bySender.get(sender);
-      if (!entry) bySender.set(sender, (entry = { reports: [], done: [] }));
+      if (!entry) bySender.set(sender, (entry = { reports: [], rows: [], events: [] }));
       return entry;
     };
-    const candidates = [...this.pending].slice(0, ROWS_PER_FLUSH);
-    const rows = this.db.stateRows(candidates);
-    // A copy acked or expired before a flush has no row: its event tells the rest.
-    const found = new Set(rows.map((row) => row.ts));
-    for (const ts of candidates) if (!found.has(ts)) this.pending.delete(ts);
-    for (const row of rows) {
-      const state = row.deliveredAt === null ? 1 : 2;
-      if (row.reported >= state) {
-        this.pending.delete(row.ts);
-        continue;
-      }
-      const entry = batch(row.sender);
-      entry.reports.push({ id: row.id, ts: row.ts, status: state === 1 ? "stored" : "delivered", deliveredAt: row.deliveredAt, via: row.via, at: null, expiresAt: row.expiresAt });
-      entry.done.push(() => {
-        this.db.markReported(row.ts, state, row.deliveredAt);
-        this.pending.delete(row.ts);
-      });
+    for (const [ts, pending] of [...this.pending].slice(0, ROWS_PER_FLUSH)) {
+      const entry = batch(pending.sender);
+      entry.reports.push(pending.report);
+      entry.rows.push([ts, pending]);
     }
-    const events = this.db.stateEvents(ROWS_PER_FLUSH);
-    for (const event of events) {
+    for (const event of this.db.stateEvents(ROWS_PER_FLUSH)) {
       const entry = batch(event.sender);
       entry.reports.push(JSON.parse(event.event) as StateReport);
-      entry.done.push(() => this.db.deleteStateEvents([event.seq]));
+      entry.events.push(event.seq);
     }
     const senders = [...bySender].slice(0, SENDERS_PER_FLUSH);
     const outcomes = await Promise.allSettled(senders.map(([sender, { reports }]) => inboxStub(this.env, sender).recordReceipts(recipient, reports)));
     outcomes.forEach((outcome, i) => {
-      if (outcome.status === "fulfilled") for (const done of senders[i]![1].done) done();
+      if (outcome.status !== "fulfilled") return;
+      const { rows, events } = senders[i]![1];
+      // Per sender, one statement per state heard and one for the events; a copy that changed
+      // again while the call was out stays pending with its newer state.
+      for (const state of [1, 2] as const) {
+        const heard = rows.filter(([, p]) => stateOf(p.report) === state).map(([ts]) => ts);
+        if (heard.length > 0) this.db.markReported(heard, state);
+      }
+      if (events.length > 0) this.db.deleteStateEvents(events);
+      for (const [ts, pending] of rows) if (this.pending.get(ts) === pending) this.pending.delete(ts);
     });
     this.eventsPending = this.db.hasStateEvents();
     // What is left (a sender that failed, or more than one flush's worth) goes at the next flush.
@@ -115,4 +117,21 @@ export class DeliveryReports implements AlarmTask {
     this.dueAt = Date.now() + this.limits.feedFlushMs;
     this.scheduler.wake(this.dueAt);
   }
+}
+
+const stateOf = (report: StateReport) => (report.status === "stored" ? 1 : 2);
+
+function pendingFor(message: Pick<StoredMessage, "ts" | "id" | "sender" | "deliveredAt" | "via" | "expiresAt">): PendingReport {
+  return {
+    sender: message.sender,
+    report: {
+      id: message.id,
+      ts: message.ts,
+      status: message.deliveredAt === null ? "stored" : "delivered",
+      deliveredAt: message.deliveredAt,
+      via: message.via,
+      at: null,
+      expiresAt: message.expiresAt,
+    },
+  };
 }

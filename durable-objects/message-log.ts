@@ -130,7 +130,7 @@ export class MessageLog {
     this.lastTs = ts;
     this.count++;
     this.recent.add(message);
-    if (!copy.broadcast) this.reports.changed(ts);
+    if (!copy.broadcast) this.reports.changed(message);
     if (message.topic !== null) this.topicsSinceTrim++;
     if (this.nextExpiryAt === null || message.expiresAt < this.nextExpiryAt) this.nextExpiryAt = message.expiresAt;
     return { status: "stored", message };
@@ -197,7 +197,7 @@ export class MessageLog {
       message.deliveredAt = now;
       message.via = via;
       this.recent.delivered(message.ts, now, via); // a row read from storage may also be cached
-      this.reports.changed(message.ts);
+      this.reports.changed(message);
     }
   }
 
@@ -214,7 +214,7 @@ export class MessageLog {
     });
     this.count -= gone.length;
     this.recent.remove(new Set(gone.map((m) => m.ts)));
-    if (gone.length > 0) this.reports.eventWritten();
+    for (const message of gone) this.reports.removed(message.ts);
     return new Set(gone.map((m) => m.id));
   }
 
@@ -252,7 +252,7 @@ export class MessageLog {
     if (gone.length > 0) {
       this.count -= gone.length;
       this.recent.remove(new Set(gone.map((m) => m.ts)));
-      this.reports.eventWritten();
+      for (const message of gone) this.reports.removed(message.ts);
     }
     this.db.trimChannels();
     this.nextExpiryAt = this.db.nextExpiry();

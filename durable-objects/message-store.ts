@@ -164,16 +164,12 @@ export class MessageStore {
   }
 
   /** The copies whose state their sender has not heard of (read once, when the object starts). */
-  unreported(): number[] {
+  unreported(): StateRow[] {
     return this.sql
-      .exec<{ ts: number }>("SELECT ts FROM messages WHERE reported < (CASE WHEN delivered_at IS NULL THEN 1 ELSE 2 END)")
-      .toArray()
-      .map((row) => row.ts);
-  }
-
-  stateRows(ts: number[]): StateRow[] {
-    return this.sql
-      .exec<Row>("SELECT ts, id, sender, delivered_at, via, reported, expires_at FROM messages WHERE ts IN (SELECT value FROM json_each(?))", JSON.stringify(ts))
+      .exec<Row>(
+        `SELECT ts, id, sender, delivered_at, via, reported, expires_at FROM messages
+         WHERE reported < (CASE WHEN delivered_at IS NULL THEN 1 ELSE 2 END)`,
+      )
       .toArray()
       .map((row) => ({
         ts: row.ts as number,
@@ -186,9 +182,9 @@ export class MessageStore {
       }));
   }
 
-  /** The sender heard of `state`, unless the copy changed since it was read (then it is reported again). */
-  markReported(ts: number, state: number, deliveredAt: number | null): void {
-    this.sql.exec("UPDATE messages SET reported = ? WHERE ts = ? AND delivered_at IS ?", state, ts, deliveredAt);
+  /** Their senders heard of `state` (1 stored, 2 delivered) for these copies: one statement. */
+  markReported(ts: number[], state: 1 | 2): void {
+    this.sql.exec("UPDATE messages SET reported = MAX(reported, ?) WHERE ts IN (SELECT value FROM json_each(?))", state, JSON.stringify(ts));
   }
 
   addStateEvent(sender: string, event: string): void {
