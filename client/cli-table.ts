@@ -14,6 +14,7 @@ import {
 } from "./cli-commands.js";
 import { auditCommand } from "./cli-audit.js";
 import { rotateKeysCommand, trustCommand } from "./cli-keys.js";
+import { mcpCommand } from "./cli-mcp.js";
 import { statusCommand } from "./cli-receipts.js";
 import { keygenCommand, registerCommand, updateCommand } from "./cli-registration.js";
 import { watchCommand } from "./cli-watch.js";
@@ -65,14 +66,15 @@ export const COMMANDS: Record<string, Command> = {
     run: keygenCommand,
   },
   register: {
-    usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
+    usage: "register NAME [--invite CODE] [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
     summary:
-      "Register an agent (admin key) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
+      "Register an agent (admin key, or --invite CODE) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
     options: {
       owner: { type: "string", value: "O", help: "the agent's owner" },
       "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL too" },
       capabilities: { type: "string", value: "a,b", help: "comma-separated capabilities" },
       "admin-key": ADMIN_KEY,
+      invite: { type: "string", value: "CODE", help: "register with an invite code (POST /register) instead of the admin key" },
       url: CONNECTION.url!,
       agent: { type: "string", value: "N", help: "use ~/.config/clawtalk/N.json as the key file (default N: the agent's NAME)" },
       "key-file": KEY_FILE,
@@ -234,6 +236,16 @@ export const COMMANDS: Record<string, Command> = {
     },
     positionals: false,
     run: auditCommand,
+  },
+  mcp: {
+    usage: "mcp [--agent NAME | --key-file FILE] [--url URL] [--push]",
+    summary: "Run the agent's MCP server on stdio for an MCP host (Claude Code, Cursor, ...): tools to send, receive, wait and ack, encrypted and signed with the key file's keys",
+    options: {
+      ...CONNECTION,
+      push: { type: "boolean", help: "poll for new messages and notify subscribed hosts (resource clawtalk://inbox, notifications/resources/updated)" },
+    },
+    positionals: false,
+    run: mcpCommand,
   },
   "webhook-test": {
     usage: "webhook-test",

@@ -3,7 +3,7 @@
 // Exit codes: 0 success; 1 a usage or configuration error; 2 an error from the relay or the
 // network. Every failure prints one line on stderr. This file holds the help texts and the
 // dispatch; the command table is cli-table.ts, the commands are in cli-registration.ts,
-// cli-commands.ts, cli-keys.ts, cli-watch.ts, cli-receipts.ts and cli-audit.ts.
+// cli-commands.ts, cli-keys.ts, cli-watch.ts, cli-receipts.ts, cli-audit.ts and cli-mcp.ts.
 
 import { parseArgs } from "node:util";
 import { Args, describeFailure, UsageError, warn } from "./cli-config.js";

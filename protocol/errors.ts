@@ -56,6 +56,12 @@ export const failures = {
   // 400: validation messages name the field and what was expected; they are built where checked.
   badRequest: (message: string) => failure("BAD_REQUEST", message),
 
+  /** The relay's MCP endpoint holds no private keys (SPEC §11.3). */
+  remoteCannotEncrypt: failure(
+    "BAD_REQUEST",
+    "This remote MCP endpoint holds no private keys, so it cannot encrypt: leave encrypt out to send plaintext, or run the local MCP server (npx clawtalk mcp --key-file FILE), which encrypts and signs end to end.",
+  ),
+
   // 401
   missingAuthorization: failure("UNAUTHORIZED", "Missing Authorization header; send Authorization: Bearer <key>."),
   malformedAuthorization: failure("UNAUTHORIZED", "Malformed Authorization header; send Authorization: Bearer <key>."),

@@ -11,6 +11,7 @@ import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { inviteRoutes } from "./routes/invites.js";
+import { mcpRoutes } from "./routes/mcp.js";
 import { messageRoutes } from "./routes/messages.js";
 import { systemRoutes } from "./routes/system.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -25,6 +26,7 @@ export const routes: RouteTable = {
   ...agentRoutes,
   ...inviteRoutes,
   ...messageRoutes,
+  ...mcpRoutes,
   ...auditRoutes,
   ...webhookRoutes,
   ...adminRoutes,

@@ -54,7 +54,7 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
-export type SuccessStatus = 200 | 201 | 204 | 308;
+export type SuccessStatus = 200 | 201 | 202 | 204 | 308;
 
 /**
  * A query parameter or request header the handler reads (worker/query.ts parses them): what

@@ -209,6 +209,18 @@ const FIXTURES: Record<string, Fixture> = {
   },
   "DELETE /audit": { request: () => ({ path: `/audit?before=${LONG_AGO}` }), ok: 200 },
   "GET /admin/stats": { request: () => ({ path: "/admin/stats?minutes=5" }), ok: 200 },
+  "GET /skill.md": { request: () => ({ path: "/skill.md" }), ok: 200 },
+  "POST /mcp": {
+    request: () => ({ path: "/mcp", json: { jsonrpc: "2.0", id: 1, method: "tools/list" } }),
+    ok: 200,
+    // Any agent may use the MCP tools, as itself.
+    asOther: {
+      status: 200,
+      check(reply) {
+        expect(reply.body).toMatchObject({ jsonrpc: "2.0", id: 1, result: { tools: expect.any(Array) } });
+      },
+    },
+  },
 };
 
 /** An audit entry the owner may log: it received the scene's message. */
@@ -320,6 +332,8 @@ const SPEC_ROUTES = [
   "GET /audit",
   "DELETE /audit",
   "GET /webhooks/deliveries",
+  "POST /mcp",
+  "GET /skill.md",
   "GET /openapi.json",
   "GET /dashboard/*",
 ];

@@ -55,6 +55,12 @@ function lastSeenFor(c: RouteContext, record: AgentRecord): number | null {
   return c.caller?.role === "agent" && nameKey(c.caller.name) === nameKey(record.name) ? Date.now() : record.lastSeen;
 }
 
+/** Every agent's public record: GET /agents and the MCP tool list_agents. */
+export async function agentList(c: RouteContext): Promise<AgentPublic[]> {
+  const records = await directoryStub(c.env).list();
+  return records.map((record) => publicView(record, c.limits, lastSeenFor(c, record)));
+}
+
 async function register(c: RouteContext, fields: RegisterRequest, invite?: string): Promise<Response> {
   const done = unwrap(await directoryStub(c.env).register(fields, invite));
   await rememberAgent(c.env, done.keyHash, done.record.name);
@@ -81,8 +87,7 @@ export const agentRoutes: RouteTable = {
       access: "agent-or-admin",
       answers: { 200: { description: "Every agent's public record, ordered by name", json: z.array(agentPublic) } },
       async handle(c) {
-        const records = await directoryStub(c.env).list();
-        return json(records.map((record) => publicView(record, c.limits, lastSeenFor(c, record))));
+        return json(await agentList(c));
       },
     }),
   },

@@ -7,6 +7,7 @@ import { nameKey } from "../../protocol/names.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
 import { ackResult, channelCount, envelope, feedPage, messagePage, receipts } from "../../protocol/wire-schemas.js";
+import type { Page } from "../../durable-objects/message-log.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
@@ -26,9 +27,9 @@ function pageFields(count: number, oldest: number | null, newest: number | null,
  * A long-poll cut short by a redeploy or restart of the inbox object answers an empty page; the
  * client polls again (SPEC §4.2).
  */
-async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQuery & { wait: number }) {
+async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQuery & { wait: number }, via: "poll" | "mcp") {
   try {
-    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait, viaParam(c.url.searchParams));
+    return await inboxStub(c.env, caller.name).list(caller.keyHash, query, query.wait, via);
   } catch (error) {
     const reset = error instanceof Error && ("durableObjectReset" in error || "retryable" in error);
     if (query.wait > 0 && reset) return { messages: [], hasMore: false, oldestTs: null, newestTs: null };
@@ -36,9 +37,17 @@ async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQue
   }
 }
 
+/**
+ * One page of the agent's own inbox for these query parameters (SPEC §4.2): GET /messages and
+ * the MCP tools check_inbox / wait_for_message (worker/mcp-backend.ts). Envelopes as stored JSON.
+ */
+export async function inboxPage(c: RouteContext, caller: AgentCaller, params: URLSearchParams): Promise<Page> {
+  return unwrap(await listInbox(c, caller, messageQuery(params, c.limits), viaParam(params)));
+}
+
 async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
-  const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller.role === "admin") {
+    const query = messageQuery(c.url.searchParams, c.limits);
     for (const agentOnly of ["unread", "via"]) {
       if (c.url.searchParams.has(agentOnly)) throw new RelayError(failures.badRequest(`${agentOnly}: only for an agent's own inbox (the admin feed has no delivery state).`));
     }
@@ -47,12 +56,27 @@ async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
     const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
     return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore), lastSeq: page.lastSeq });
   }
-  const page = unwrap(await listInbox(c, c.caller, query));
+  const page = await inboxPage(c, c.caller, c.url.searchParams);
   // Envelopes arrive as stored JSON; splice them in rather than parse and re-serialize.
   const fields = JSON.stringify(pageFields(page.messages.length, page.oldestTs, page.newestTs, page.hasMore)).slice(1);
   return new Response(`{"messages":[${page.messages.join(",")}],${fields}`, {
     headers: { "Content-Type": "application/json; charset=utf-8" },
   });
+}
+
+/** Deletes messages from the agent's own inbox: POST /messages/ack and the MCP tool ack_messages. */
+export async function ackMessages(c: RouteContext, caller: AgentCaller, ids: string[]): Promise<{ deleted: string[]; missing: string[] }> {
+  return unwrap(await inboxStub(c.env, caller.name).remove(caller.keyHash, [...new Set(ids)]));
+}
+
+/**
+ * The receipts of a message the agent sent (SPEC §11.1), `wait` and `until` from `params`:
+ * GET /messages/:id/receipts and the MCP tool message_status.
+ */
+export async function senderReceipts(c: RouteContext, caller: AgentCaller, id: string, params: URLSearchParams) {
+  const wait = waitParam(params, c.limits);
+  const until = choiceParam(params, "until", ["delivered", "acked"] as const, "delivered");
+  return unwrap(await inboxStub(c.env, caller.name).receipts(caller.keyHash, id.length <= 128 ? id : "", wait, until));
 }
 
 /** The id in the path; the Inbox answers 404 for anything it does not hold (after checking the key). */
@@ -96,8 +120,7 @@ export const messageRoutes: RouteTable = {
       keyCheck: "handler",
       body: bodies.ack,
       async handle(c) {
-        const ids = [...new Set(c.body.ids)];
-        return json(unwrap(await inboxStub(c.env, c.caller.name).remove(c.caller.keyHash, ids)));
+        return json(await ackMessages(c, c.caller, c.body.ids));
       },
     }),
   },
@@ -140,11 +163,9 @@ export const messageRoutes: RouteTable = {
       fails: ["BAD_REQUEST", "NOT_FOUND"],
       async handle(c) {
         const params = c.url.searchParams;
+        if (c.caller.role === "agent") return json(await senderReceipts(c, c.caller, messageId(c), params));
         const wait = waitParam(params, c.limits);
         const until = choiceParam(params, "until", ["delivered", "acked"] as const, "delivered");
-        if (c.caller.role === "agent") {
-          return json(unwrap(await inboxStub(c.env, c.caller.name).receipts(c.caller.keyHash, messageId(c), wait, until)));
-        }
         // The relay keeps receipts in the sender's inbox: the admin says whose message it is.
         const from = nameParam(params, "from");
         if (from === undefined) throw new RelayError(failures.badRequest("from: required with the admin key, the name of the message's sender."));

@@ -41,8 +41,21 @@ export const sendEndpoint = endpoint({
 });
 
 async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
-  const { caller, body } = c;
-  const header = c.request.headers.get("Idempotency-Key");
+  const sent = await sendMessage(c, c.body, c.request.headers.get("Idempotency-Key"));
+  return json(sent.answer, sent.status);
+}
+
+export interface Sent {
+  status: 200 | 201;
+  answer: SendResponse;
+}
+
+/**
+ * The send itself, for POST /messages and the MCP tool send_message (worker/mcp-backend.ts):
+ * `body` validated by bodies.send, `header` the Idempotency-Key (or null).
+ */
+export async function sendMessage(c: RouteContext<"agent", unknown>, body: SendRequest, header: string | null): Promise<Sent> {
+  const { caller } = c;
   if (header !== null && !IDEMPOTENCY_KEY.test(header)) {
     throw new RelayError(failures.badRequest("Idempotency-Key: expected 1-128 printable ASCII characters."));
   }
@@ -66,7 +79,7 @@ async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
   if (typeof to === "string" && nameKey(to) === "broadcast") {
     const recorded = unwrap(await sender.broadcast(caller.keyHash, message));
     const answer: SendResponse = { id: recorded.id, ts: isoTime(recorded.ts), recipients: [], broadcast: { status: "queued" } };
-    return json(answer, recorded.replay ? 200 : 201);
+    return { answer, status: recorded.replay ? 200 : 201 };
   }
 
   const targets = Array.isArray(to) ? to : [to];
@@ -80,7 +93,7 @@ async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
   return answer(message.recipients, results, Array.isArray(to));
 }
 
-function answer(names: string[], results: AcceptResult[], multicast: boolean): Response {
+function answer(names: string[], results: AcceptResult[], multicast: boolean): Sent {
   const recipients: RecipientReceipt[] = [];
   const rejected: RejectedRecipient[] = [];
   let id: string | undefined;
@@ -98,7 +111,7 @@ function answer(names: string[], results: AcceptResult[], multicast: boolean): R
   if (id === undefined || (!multicast && rejected.length > 0)) throw new RelayError(rejection(rejected));
   const body: SendResponse = { id, ts: recipients.map((r) => r.ts).sort()[0]!, recipients };
   if (rejected.length > 0) body.rejected = rejected;
-  return json(body, fresh ? 201 : 200);
+  return { answer: body, status: fresh ? 201 : 200 };
 }
 
 /** The error for a send that stored nothing: a conflict first, then a full inbox, a refusing one, an unreachable one, a vanished agent. */
