@@ -5,10 +5,11 @@
 //
 //   <dir>/<name>.json     the key file of agent <name> (keys, then name, API key, relay URL)
 //   <dir>/<name>.cursor   `watch`'s cursor for agent <name>
+//   <dir>/<name>.pins.json  the keys agent <name> pinned for its peers (cli-pins.ts)
 //
 // <name> is lower-cased, as names are unique case-insensitively (`--agent Alice` is alice.json).
 
-import { chmodSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { NAME_PATTERN, nameKey } from "../protocol/names.js";
@@ -57,4 +58,21 @@ export function agentsWithKeyFiles(): string[] {
     .map((file) => file.slice(0, -KEY_FILE_SUFFIX.length))
     .filter((name) => NAME_PATTERN.test(name))
     .sort();
+}
+
+/**
+ * A JSON file readable by its owner only (key files, pins, the operator's audit key file). It is
+ * written to a temporary file and renamed, so a crash never leaves half a file; `exclusive`
+ * refuses to replace an existing one.
+ */
+export function writeSecretJson(path: string, data: object, options: { exclusive?: boolean } = {}): void {
+  const text = `${JSON.stringify(data, null, 2)}\n`;
+  if (options.exclusive) {
+    writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+    return;
+  }
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o600 });
+  chmodSync(temporary, 0o600); // the umask may have narrowed it further, never widened it; be exact
+  renameSync(temporary, path);
 }

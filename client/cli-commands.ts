@@ -108,6 +108,12 @@ export async function inboxCommand(args: Args): Promise<number> {
   }
   if (page.messages.length === 0) warn(args.flag("unread") ? "no unread messages" : "no messages");
   else printInbox(page.messages);
+  for (const sender of new Set(page.messages.filter((m) => m.problems.includes("key-changed")).map((m) => m.from))) {
+    warn(
+      `${sender}'s keys changed since they were pinned, and not by a change signed with the pinned key: its messages are not verified and encryption to it is refused. ` +
+        `Check with its owner that the new keys are real, then: clawtalk trust ${sender}`,
+    );
+  }
   if (page.hasMore) warn(`more messages: clawtalk inbox${args.flag("unread") ? " --unread" : ""} --after ${page.newestTs}`);
   return 0;
 }

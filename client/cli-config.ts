@@ -1,10 +1,13 @@
 // The CLI's shared plumbing: parsed arguments, configuration (flags > environment > key file >
 // defaults), the key file, the SDK client, and turning any failure into one line and an exit code.
 
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { agentFilesDir, agentKeyFile, agentsWithKeyFiles, checkAgentFileName } from "./agent-files.js";
+import { existsSync, readFileSync } from "node:fs";
+import { agentFilesDir, agentKeyFile, agentsWithKeyFiles, checkAgentFileName, writeSecretJson } from "./agent-files.js";
+import { filePins, pinsFileFor } from "./cli-pins.js";
 import { ClawTalkClient, ClawTalkError } from "./client.js";
 import type { AgentKeys } from "./crypto.js";
+
+export { writeSecretJson } from "./agent-files.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
 /** Where older versions put the key file by default; only named in a hint now. */
@@ -160,19 +163,6 @@ export function writeKeyFile(path: string, data: KeyFile, options: { exclusive?:
   writeSecretJson(path, data, options);
 }
 
-/** A JSON file readable by its owner only, written as writeKeyFile describes (also the operator's audit key file). */
-export function writeSecretJson(path: string, data: object, options: { exclusive?: boolean } = {}): void {
-  const text = `${JSON.stringify(data, null, 2)}\n`;
-  if (options.exclusive) {
-    writeFileSync(path, text, { mode: 0o600, flag: "wx" });
-    return;
-  }
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text, { mode: 0o600 });
-  chmodSync(temporary, 0o600); // the umask may have narrowed it further, never widened it; be exact
-  renameSync(temporary, path);
-}
-
 // ---- Connecting ----
 
 /** The relay URL: --url, CLAWTALK_URL, the key file's url, or the local default. */
@@ -217,7 +207,8 @@ export function agentSession(args: Args, options: { waitSeconds?: number } = {})
     apiKey,
     // The file's name belongs to the file's API key; with another key the SDK asks the relay.
     ...(apiKeyFromFile && keyFile?.data.name ? { agentName: keyFile.data.name } : {}),
-    ...(keyFile ? { keys: keyFile.data } : {}),
+    // Pins beside the key file; without one, each run trusts the keys it sees first.
+    ...(keyFile ? { keys: keyFile.data, pins: filePins(pinsFileFor(keyFile.path)) } : {}),
     fetch: fetchWithTimeout((options.waitSeconds ?? 0) * 1000),
   });
   return { client, keyFile, apiKeyFromFile };

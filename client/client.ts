@@ -2,7 +2,8 @@
 // (SPEC §6). Runs wherever `fetch` and Web Crypto exist: Node 20+, Workers, browsers. It composes
 // the units that do the work:
 //   relay-http.ts   the authenticated request, ClawTalkError
-//   peers.ts        other agents' keys, looked up in the directory and cached
+//   peers.ts        other agents' keys, looked up in the directory, cached, checked against pins
+//   key-chain.ts    signed key changes: signing one's own, checking a peer's key history
 //   outgoing.ts     the body of a send: signed, and sealed to each recipient
 //   opening.ts      a received envelope decrypted, verified, checked for replay
 //   receiving.ts    the inbox query and the `watch` loop
@@ -10,16 +11,20 @@
 
 import type { AgentPrivate, AgentPublic, AuditEntry, AuditPage, Envelope, MessagePage, Receipts, SendResponse, WebhookAttempt } from "../protocol/envelope.js";
 import { auditQueryString, type AuditInput, type AuditQuery } from "./audit.js";
-import { sealAuditPayload, type AgentKeys } from "./crypto.js";
+import { generateKeys, sealAuditPayload, type AgentKeys } from "./crypto.js";
+import { sameKeys, signingKeyOf, signKeyChange } from "./key-chain.js";
 import { EnvelopeOpener, type ReceivedMessage } from "./opening.js";
 import { isBroadcast, sendBody, type SendOptions } from "./outgoing.js";
-import { Peers } from "./peers.js";
+import { Peers, type TrustedPeer } from "./peers.js";
+import { memoryPins, type PinStore } from "./pins.js";
 import { awaitDelivery, DEFAULT_AWAIT_TIMEOUT_S, DELIVERY_GOALS, readReceipts, type ReceiptsOptions } from "./receipts.js";
 import { receiveQuery, watchInbox, type ReceivedPage, type ReceiveOptions, type WatchOptions } from "./receiving.js";
-import { RelayHttp } from "./relay-http.js";
+import { isTransient, RelayHttp } from "./relay-http.js";
 
 export { ClawTalkError, type ClawTalkErrorBody } from "./relay-http.js";
 export type { MessageProblem, ReceivedMessage } from "./opening.js";
+export { KeyChangedError, type TrustedPeer } from "./peers.js";
+export { memoryPins, type PinnedKeys, type PinStore } from "./pins.js";
 export type { SendOptions } from "./outgoing.js";
 export type { DeliveryGoal, ReceiptsOptions } from "./receipts.js";
 export type { CursorStore, ReceivedPage, ReceiveOptions, WatchOptions } from "./receiving.js";
@@ -35,6 +40,11 @@ export interface ClientOptions {
   signingKey?: string;
   /** Or all keys at once, as `generateKeys()` made them. */
   keys?: AgentKeys;
+  /**
+   * Where the keys pinned for each peer are kept (SPEC §12); default: in memory, for the life of
+   * this client. Give a lasting store so a key change between runs is noticed.
+   */
+  pins?: PinStore;
   fetch?: typeof fetch;
 }
 
@@ -51,8 +61,8 @@ export class ClawTalkClient {
   private readonly peers: Peers;
   private readonly opener: EnvelopeOpener;
   private agentName: string | undefined;
-  private readonly privateKey: string | undefined;
-  private readonly signingSecret: string | undefined;
+  private privateKey: string | undefined;
+  private signingSecret: string | undefined;
   private auditKeyCache: { key: string | null; until: number } | null = null;
 
   constructor(options: ClientOptions) {
@@ -60,8 +70,8 @@ export class ClawTalkClient {
     this.agentName = options.agentName;
     this.privateKey = options.privateKey ?? options.keys?.privateKey;
     this.signingSecret = options.signingKey ?? options.keys?.signingSecretKey;
-    this.peers = new Peers(this.http);
-    this.opener = new EnvelopeOpener(this.peers, this.privateKey);
+    this.peers = new Peers(this.http, options.pins ?? memoryPins());
+    this.opener = new EnvelopeOpener(this.peers, () => this.privateKey);
   }
 
   /** The key in use (it changes after rotateKey). */
@@ -91,6 +101,14 @@ export class ClawTalkClient {
   async discover(name: string): Promise<AgentPublic>;
   async discover(name?: string): Promise<AgentPublic | AgentPublic[]> {
     return name === undefined ? this.peers.discover() : this.peers.discover(name);
+  }
+
+  /**
+   * Pins `name`'s current keys, whatever they replace: after its keys changed unconfirmed
+   * (`key-changed`), once its owner confirmed the new ones. Answers them and the pin replaced.
+   */
+  trust(name: string): Promise<TrustedPeer> {
+    return this.peers.trust(name);
   }
 
   // ---- Sending ----
@@ -214,6 +232,45 @@ export class ClawTalkClient {
     const rotated = await this.http.request<{ apiKey: string }>("POST", "/agents/me/rotate-key");
     this.http.apiKey = rotated.apiKey;
     return rotated.apiKey;
+  }
+
+  /**
+   * New encryption and signing keys for this agent (or `next`, made and saved by the caller
+   * first), the change signed with the current signing key (SPEC §12). Only once the relay
+   * accepted them does the client switch to them; it answers them: save them, the old ones no
+   * longer decrypt what is sent from now on. When the answer is lost (network), the relay is asked
+   * whether it holds them before the error is thrown.
+   */
+  async rotateKeys(next: AgentKeys = generateKeys()): Promise<AgentKeys> {
+    const me = await this.me();
+    const keys = { publicKey: next.publicKey, signingKey: next.signingKey };
+    // An agent without a signing key sets its keys unsigned; one with it signs with it.
+    let signature = {};
+    if (me.signingKey !== null) {
+      const secret = this.signingSecret;
+      if (secret === undefined) throw new Error(`rotateKeys needs ${me.name}'s current signing secret key to sign the change (signingKey or keys)`);
+      if (signingKeyOf(secret) !== me.signingKey) throw new Error(`this client's signing key is not the one registered for ${me.name}; the relay would refuse the change`);
+      signature = { keyChangeSignature: signKeyChange(me.name, keys, secret) };
+    }
+    try {
+      await this.http.request<AgentPrivate>("PATCH", "/agents/me", { ...keys, ...signature });
+    } catch (error) {
+      // No answer, or one that does not say: the change may have been applied all the same.
+      if (!isTransient(error) || !(await this.holds(keys))) throw error;
+    }
+    this.privateKey = next.privateKey;
+    this.signingSecret = next.signingSecretKey;
+    await this.peers.rotated(me.name, keys);
+    return next;
+  }
+
+  /** Whether the relay's record of this agent holds these keys; false when it cannot be asked either. */
+  private async holds(keys: { publicKey: string; signingKey: string }): Promise<boolean> {
+    try {
+      return sameKeys(await this.me(), keys);
+    } catch {
+      return false;
+    }
   }
 
   async deliveries(options: { limit?: number; before?: string } = {}): Promise<WebhookAttempt[]> {

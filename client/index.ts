@@ -1,20 +1,25 @@
 // @clawtalk/client: the SDK. Depends on tweetnacl only; runs on Node 20+, Workers and browsers.
 
-export { ClawTalkClient, ClawTalkError } from "./client.js";
+export { ClawTalkClient, ClawTalkError, KeyChangedError, memoryPins } from "./client.js";
 export type {
   ClawTalkErrorBody,
   ClientOptions,
   CursorStore,
   DeliveryGoal,
   MessageProblem,
+  PinnedKeys,
+  PinStore,
   ReceiptsOptions,
   ReceiveOptions,
   ReceivedMessage,
   ReceivedPage,
   SendOptions,
   SendResult,
+  TrustedPeer,
   WatchOptions,
 } from "./client.js";
+export { isSignedSuccession, signKeyChange } from "./key-chain.js";
+export type { PublicKeys } from "./key-chain.js";
 export {
   decrypt,
   encrypt,
@@ -42,6 +47,7 @@ export type {
   DeliveryVia,
   Envelope,
   JsonValue,
+  KeyHistoryEntry,
   MessagePage,
   MessageType,
   Receipts,

@@ -1,11 +1,12 @@
 // The body of POST /messages as the SDK sends it (SPEC §4.1, §5): signed when the client has the
 // signing key, and with `encrypt` sealed to each recipient's directory key (peers.ts), one
-// ciphertext per recipient for a multicast.
+// ciphertext per recipient for a multicast. Nothing is encrypted to keys that changed unconfirmed
+// (SPEC §12): the whole send is refused before anything is sent.
 
 import type { JsonValue, MessageType, SendRequest } from "../protocol/envelope.js";
 import { nameKey } from "../protocol/names.js";
 import { encrypt, sign } from "./crypto.js";
-import type { Peers } from "./peers.js";
+import { KeyChangedError, type CheckedPeer, type Peers } from "./peers.js";
 import type { DeliveryGoal } from "./receipts.js";
 import { ClawTalkError } from "./relay-http.js";
 
@@ -61,9 +62,17 @@ export async function sendBody(options: SendOptions, sender: Sender, peers: Peer
   } else {
     if (!privateKey) throw new Error("encrypt needs the agent's privateKey");
     if (isBroadcast(options.to)) throw new Error("a broadcast cannot be encrypted: there is no single recipient key");
-    const seal = async (recipient: string) => {
-      const peer = await peers.keysOf(recipient);
-      if (!peer) throw new ClawTalkError(404, "UNKNOWN_RECIPIENT", `Unknown recipient ${recipient}; nothing was sent.`, { names: [recipient] });
+    const names = Array.isArray(options.to) ? options.to : [options.to];
+    const found = await Promise.all(names.map((name) => peers.keysOf(name)));
+    const recipients = found.filter((peer): peer is CheckedPeer => peer !== null);
+    if (recipients.length < names.length) {
+      const unknown = names[found.indexOf(null)]!;
+      throw new ClawTalkError(404, "UNKNOWN_RECIPIENT", `Unknown recipient ${unknown}; nothing was sent.`, { names: [unknown] });
+    }
+    const changed = recipients.filter((peer) => peer.keyChanged).map((peer) => peer.name);
+    if (changed.length > 0) throw new KeyChangedError(changed);
+    const seal = (recipient: string, i: number) => {
+      const peer = recipients[i]!;
       if (!peer.publicKey) throw new Error(`${recipient} has no publicKey to encrypt to`);
       const sealed = encrypt(options.payload, peer.publicKey, privateKey);
       const signature = signingSecret
@@ -72,10 +81,9 @@ export async function sendBody(options: SendOptions, sender: Sender, peers: Peer
       return { ...sealed, ...(signature === undefined ? {} : { signature }) };
     };
     if (Array.isArray(options.to)) {
-      const parts = await Promise.all(options.to.map(async (name) => [name, await seal(name)] as const));
-      body = { ...common, encrypted: true, payloads: Object.fromEntries(parts) };
+      body = { ...common, encrypted: true, payloads: Object.fromEntries(options.to.map((name, i) => [name, seal(name, i)])) };
     } else {
-      body = { ...common, encrypted: true, ...(await seal(options.to)) };
+      body = { ...common, encrypted: true, ...seal(options.to, 0) };
     }
   }
   if (options.ttl !== undefined) body.ttl = options.ttl;

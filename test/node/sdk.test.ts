@@ -25,6 +25,7 @@ import {
   encrypt,
   generateKeys,
   sign,
+  signKeyChange,
   verifySignature,
   verifyWebhook,
   type AgentKeys,
@@ -566,8 +567,8 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     expect(newApiKey).toMatch(/^ct_/);
     expect(alice.client.key).toBe(newApiKey);
     expect((await http("GET", "/agents/me", oldApiKey)).status).toBe(401);
-    const newKeys = generateKeys();
-    await alice.client.request("PATCH", "/agents/me", { publicKey: newKeys.publicKey, signingKey: newKeys.signingKey });
+    // New keys, the change signed with the old signing key (SPEC §12).
+    const newKeys = await alice.client.rotateKeys();
 
     const rotated = clientOf({ name: alice.name, apiKey: newApiKey, keys: newKeys });
     const after = await rotated.send({ to: bob.name, payload: { text: "after rotation" }, encrypt: true });
@@ -582,7 +583,8 @@ describe("encrypted and signed messages through a real relay (SPEC §5)", () => 
     expect(await receiveOne(bob.client, before.id)).toMatchObject({ problems: [] }); // Bob caches Alice's keys
 
     const fresh = generateKeys();
-    await alice.client.request("PATCH", "/agents/me", { publicKey: fresh.publicKey });
+    const change = { publicKey: fresh.publicKey, signingKey: alice.keys.signingKey };
+    await alice.client.request("PATCH", "/agents/me", { ...change, keyChangeSignature: signKeyChange(alice.name, change, alice.keys.signingSecretKey) });
     const rotated = clientOf(alice, { keys: { ...alice.keys, publicKey: fresh.publicKey, privateKey: fresh.privateKey } });
     const after = await rotated.send({ to: bob.name, payload: "after a new encryption key", encrypt: true });
     const message = await receiveOne(bob.client, after.id);
