@@ -1,8 +1,10 @@
 // What an inbox tells the relay-wide views about its agent, in batches from its alarm (SPEC §2,
-// "views across inboxes"): presence (lastSeen) to the Directory at most once per
+// "views across inboxes"): presence (lastSeen) to its presence shard at most once per
 // PRESENCE_PUSH_S, and the feed (stored messages' metadata, webhook attempts, delivery latency)
-// to the Feed every FEED_FLUSH_MS while there is something to push. Never a global write per
-// request, never a read of every inbox.
+// to its feed shard while there is something to push: FEED_FLUSH_MS after the first thing
+// collected, and no sooner than the shard's last answer allows (push-slots.ts), so a busy shard
+// stretches every inbox's interval. The shards are chosen by the agent's name (stubs.ts). Never a
+// global write per request, never a read of every inbox.
 
 import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import type { Limits } from "../protocol/limits.js";
@@ -11,7 +13,7 @@ import { isoTime } from "../protocol/time.js";
 import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
 import { FeedCollector } from "./feed-batch.js";
 import type { StoredMessage } from "./message-store.js";
-import { directoryStub, feedStub } from "./stubs.js";
+import { feedStub, presenceStub, shardOf } from "./stubs.js";
 
 /** Characters of a plaintext payload the admin feed may show (SPEC §2). */
 const PREVIEW_CHARS = 200;
@@ -22,6 +24,8 @@ export class Views {
   private presenceDueAt: number | null = null;
   private feed: FeedCollector;
   private feedDueAt: number | null = null;
+  /** The feed shard's last answer: no push before this (epoch ms). */
+  private feedNotBefore = 0;
   readonly tasks: AlarmTask[];
 
   constructor(
@@ -72,11 +76,12 @@ export class Views {
   reset(): void {
     this.feed = new FeedCollector(this.limits.feedBatchMax);
     this.feedDueAt = this.presenceDueAt = this.lastSeen = null;
+    this.feedNotBefore = 0;
   }
 
   private async scheduleFlush(): Promise<void> {
     if (this.feedDueAt !== null) return;
-    this.feedDueAt = Date.now() + this.limits.feedFlushMs;
+    this.feedDueAt = Math.max(Date.now() + this.limits.feedFlushMs, this.feedNotBefore);
     await this.scheduler.wake(this.feedDueAt);
   }
 
@@ -85,13 +90,15 @@ export class Views {
     const name = this.agentName();
     if (name === null || this.lastSeen === null) return;
     this.presencePushedAt = now;
-    await directoryStub(this.env).recordPresence(nameKey(name), this.lastSeen);
+    await presenceStub(this.env, shardOf(name, this.limits.presenceShards)).record(nameKey(name), this.lastSeen);
   }
 
   private async flushFeed(): Promise<void> {
     this.feedDueAt = null;
-    if (this.feed.size === 0) return;
-    await feedStub(this.env).record(this.feed.take());
+    const name = this.agentName();
+    if (this.feed.size === 0 || name === null) return;
+    const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(this.feed.take());
+    this.feedNotBefore = Date.now() + nextPushInMs;
   }
 }
 

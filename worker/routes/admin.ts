@@ -1,10 +1,11 @@
 // Admin views for the dashboard (SPEC §7): throughput and delivery latency per minute, and the
-// webhook health of every agent. Read from the Feed, which inboxes feed in batches.
+// webhook health of every agent, merged over the feed shards, which inboxes feed in batches; and
+// the requests that reached each shared object (the Directory and every shard).
 
 import { failures, RelayError } from "../../protocol/errors.js";
-import { feedStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { endpoint, type RouteTable } from "../router.js";
+import { readStats } from "../shards/stats.js";
 
 export const adminRoutes: RouteTable = {
   "/admin/stats": {
@@ -15,9 +16,8 @@ export const adminRoutes: RouteTable = {
         const raw = c.url.searchParams.get("minutes") ?? "60";
         if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new RelayError(failures.badRequest("minutes: expected a whole number from 1 to 1440."));
         const minutes = Math.min(Number(raw), 1440);
-        const feed = feedStub(c.env);
-        const [perMinute, webhooks] = await Promise.all([feed.perMinute(Date.now() - (minutes - 1) * 60_000), feed.webhookHealth()]);
-        return json({ generatedAt: new Date().toISOString(), perMinute, webhooks });
+        const generatedAt = new Date().toISOString();
+        return json({ generatedAt, ...(await readStats(c.env, c.limits, minutes)) });
       },
     }),
   },

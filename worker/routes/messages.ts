@@ -4,12 +4,14 @@ import type { MessagePage } from "../../protocol/envelope.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { isoTime } from "../../protocol/time.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
-import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
+import { inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
 import { messageQuery } from "../query.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
+import { parseFeedCursor, readFeed } from "../shards/feed.js";
+import { readChannels } from "../shards/stats.js";
 import { sendEndpoint } from "./send.js";
 
 /** The page fields beside `messages` (SPEC §4.2); `cursor` is `oldestTs` for compatibility. */
@@ -35,10 +37,10 @@ async function listInbox(c: RouteContext, caller: AgentCaller, query: MessageQue
 async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
   const query = messageQuery(c.url.searchParams, c.limits);
   if (c.caller.role === "admin") {
+    // The global feed, merged over its shards (worker/shards/feed.ts).
     const afterSeq = c.url.searchParams.get("afterSeq");
-    if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError(failures.badRequest("afterSeq: expected a whole number."));
-    const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
-    return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore), lastSeq: page.lastSeq });
+    const { wait, ...filters } = query;
+    return json(await readFeed(c.env, c.limits, filters, afterSeq === null ? undefined : parseFeedCursor(afterSeq, c.limits.feedShards), wait));
   }
   const page = unwrap(await listInbox(c, c.caller, query));
   // Envelopes arrive as stored JSON; splice them in rather than parse and re-serialize.
@@ -104,7 +106,7 @@ export const messageRoutes: RouteTable = {
       keyCheck: "handler",
       async handle(c) {
         if (c.caller.role === "admin") {
-          const channels = await feedStub(c.env).channels();
+          const channels = await readChannels(c.env, c.limits);
           return json(c.url.searchParams.get("detail") === "true" ? channels : channels.map((ch) => ch.topic));
         }
         return json(unwrap(await inboxStub(c.env, c.caller.name).channels(c.caller.keyHash)));
