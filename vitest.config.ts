@@ -74,6 +74,9 @@ export default defineConfig({
         AUDIT_SHARDS: "3",
         AUDIT_MAX_ENTRIES: "31",
         FEED_FLUSH_MS: "100",
+        // A small push budget, so a few busy inboxes stretch their shard's interval (at most 3 s).
+        FEED_PUSH_BUDGET: "10",
+        FEED_FLUSH_MAX_MS: "3000",
         PRESENCE_PUSH_S: "2",
       }),
       // Node-side tests against a real `wrangler dev` process (crash recovery, clients, browser).
