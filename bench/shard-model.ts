@@ -118,5 +118,5 @@ export function printPhase(name: string, phase: PhaseResult): void {
   const fmt = (xs: number[]) => `${xs.reduce((a, b) => a + b, 0).toFixed(1)} in all, ${Math.max(...xs).toFixed(1)} max per shard (${xs.length} shards)`;
   console.log(`\n${name}: ${phase.agents} inboxes, ${phase.messagesPerS.toFixed(1)} messages/s, ${phase.auditsPerS.toFixed(1)} audit posts/s, ${phase.failed} failed, over ${phase.seconds.toFixed(0)} s`);
   console.log(`  requests/s reaching: feed ${fmt(phase.loads.feed)}; presence ${fmt(phase.loads.presence)}; audit ${fmt(phase.loads.audit)}; Directory ${phase.loads.directory.toFixed(2)}`);
-  console.log(`  longest feed push wait handed out: ${(phase.feedPushWaitMs / 1000).toFixed(1)} s`);
+  console.log(`  longest feed push wait handed out: ${(phase.feedPushWaitMs / 1000).toFixed(1)} s; loaded again during the window: ${phase.reloaded.join(", ") || "none"}`);
 }

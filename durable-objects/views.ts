@@ -17,6 +17,12 @@ import { feedStub, presenceStub, shardOf } from "./stubs.js";
 
 /** Characters of a plaintext payload the admin feed may show (SPEC §2). */
 const PREVIEW_CHARS = 200;
+/**
+ * An inbox told to wait longer than this for its next feed push pushes anyway once it has been
+ * quiet this long: an idle object is soon evicted from memory (about 10 s), and its unpushed batch
+ * with it. A busy inbox is never idle, so it waits its turn; one going quiet pushes one batch early.
+ */
+const IDLE_PUSH_MS = 5_000;
 
 export class Views {
   private lastSeen: number | null = null;
@@ -26,6 +32,8 @@ export class Views {
   private feedDueAt: number | null = null;
   /** The feed shard's last answer: no push before this (epoch ms). */
   private feedNotBefore = 0;
+  /** When the feed batch last grew (epoch ms). */
+  private feedAddedAt = 0;
   readonly tasks: AlarmTask[];
 
   constructor(
@@ -38,7 +46,7 @@ export class Views {
     this.feed = new FeedCollector(limits.feedBatchMax);
     this.tasks = [
       { name: "presence", nextDue: () => this.presenceDueAt, run: (now) => this.pushPresence(now) },
-      { name: "feed", nextDue: () => this.feedDueAt, run: () => this.flushFeed() },
+      { name: "feed", nextDue: () => this.feedNextDue(), run: (now) => this.feedDue(now) },
     ];
   }
 
@@ -80,9 +88,21 @@ export class Views {
   }
 
   private async scheduleFlush(): Promise<void> {
+    const now = Date.now();
+    this.feedAddedAt = now;
     if (this.feedDueAt !== null) return;
-    this.feedDueAt = Math.max(Date.now() + this.limits.feedFlushMs, this.feedNotBefore);
-    await this.scheduler.wake(this.feedDueAt);
+    this.feedDueAt = Math.max(now + this.limits.feedFlushMs, this.feedNotBefore);
+    await this.scheduler.wake(this.feedNextDue()!);
+  }
+
+  /** The push is due at the shard's slot, or once the inbox has been quiet IDLE_PUSH_MS. */
+  private feedNextDue(): number | null {
+    return this.feedDueAt === null ? null : Math.min(this.feedDueAt, this.feedAddedAt + IDLE_PUSH_MS);
+  }
+
+  private async feedDue(now: number): Promise<void> {
+    if (this.feedDueAt !== null && now < this.feedDueAt && now < this.feedAddedAt + IDLE_PUSH_MS) return;
+    await this.flushFeed();
   }
 
   private async pushPresence(now: number): Promise<void> {

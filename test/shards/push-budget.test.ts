@@ -1,8 +1,11 @@
 // Adaptive feed pushes (durable-objects/push-slots.ts) with this project's small budget: 10
 // pushes a second per feed shard, FEED_FLUSH_MS = 100, FEED_FLUSH_MAX_MS = 3000. Busy inboxes on
 // one shard are told to wait longer between pushes, /admin/stats says how far behind the feed may
-// be, and nothing stored goes uncounted or missing from the feed meanwhile.
+// be, and nothing stored goes uncounted or missing from the feed meanwhile. An inbox that goes
+// quiet while waiting pushes after IDLE_PUSH_MS (5 s) instead (durable-objects/views.ts).
 
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { expect, it, vi } from "vitest";
 import type { FeedItem, SendResponse } from "../../protocol/envelope.js";
 import type { AdminStats } from "../../worker/shards/stats.js";
@@ -50,4 +53,23 @@ it("stretches the push interval of a busy shard's inboxes, keeping every count e
     { timeout: 30_000, interval: 100 },
   );
   expect([...seen].sort()).toEqual([...sent].sort());
+});
+
+it("pushes the batch of an inbox that goes quiet while waiting for a far slot after IDLE_PUSH_MS, before it could be evicted", async () => {
+  const sender = await register("qsender");
+  const quiet = await registerInShard("quiet", 2, limits.feedShards);
+  const topic = `quiet.${crypto.randomUUID().slice(0, 8)}`;
+  // As if its shard had told it to wait a minute.
+  await runInDurableObject(env.INBOX.getByName(quiet.name.toLowerCase()), (instance) => {
+    (instance as unknown as { views: { feedNotBefore: number } }).views.feedNotBefore = Date.now() + 60_000;
+  });
+  const reply = await send<SendResponse>(sender, textMessage(quiet.name, "then nothing", { topic }));
+  expect(reply.status).toBe(201);
+  await vi.waitFor(
+    async () => {
+      const page = await call<{ messages: FeedItem[] }>("GET", `/messages?topic=${topic}`, { key: ADMIN_KEY });
+      expect(page.body.messages.map((m) => m.id)).toEqual([reply.body.id]);
+    },
+    { timeout: 20_000, interval: 200 },
+  );
 });
