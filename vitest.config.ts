@@ -35,6 +35,7 @@ export default defineConfig({
         AUDIT_PER_MIN: "4",
         AUDIT_MAX_ENTRIES: "10",
         AUDIT_PAGE_BYTES: "3000",
+        MAX_REPLY_DEPTH: "3",
         // One audit shard, so AUDIT_MAX_ENTRIES is the whole log's here (test/shards tests the split).
         AUDIT_SHARDS: "1",
         // The production setting, so webhook URL checks are tested as deployed.

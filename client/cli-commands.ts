@@ -4,10 +4,11 @@
 
 import { readFileSync } from "node:fs";
 import { nameKey } from "../protocol/names.js";
-import { MESSAGE_TYPES, type JsonValue, type MessageType, type SendResponse } from "../protocol/envelope.js";
-import { ClawTalkError, type SendOptions } from "./client.js";
+import { MESSAGE_TYPES, type JsonValue, type MessageType } from "../protocol/envelope.js";
+import { ClawTalkError, type SendOptions, type SendResult } from "./client.js";
 import { agentSession, describeFailure, UsageError, warn, writeKeyFile, type Args } from "./cli-config.js";
 import { printAgents, printDeliveries, printFields, printInbox, printJson, printLines, printRecord } from "./cli-output.js";
+import { goalOption, LONG_POLL_S, receiptsSummary } from "./cli-receipts.js";
 
 export async function sendCommand(args: Args): Promise<number> {
   const recipients = args.list("to") ?? [];
@@ -17,11 +18,21 @@ export async function sendCommand(args: Args): Promise<number> {
   if (encrypt && typeof to === "string" && nameKey(to) === "broadcast") throw new UsageError("a broadcast cannot be encrypted");
   const type = args.string("type") ?? "notification";
   if (!(MESSAGE_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${MESSAGE_TYPES.join(", ")}`);
+  const goal = goalOption(args, "wait-delivery");
+  const waitTimeout = args.int("wait-timeout", 1);
+  if (waitTimeout !== undefined && goal === undefined) throw new UsageError("--wait-timeout needs --wait-delivery");
+  if (goal !== undefined && typeof to === "string" && nameKey(to) === "broadcast") {
+    throw new UsageError("--wait-delivery needs named recipients: see a broadcast's counts with clawtalk status ID");
+  }
   const text = await readPayload(args);
   const payload = args.flag("json-payload") ? parseJsonPayload(text) : text;
-  const session = agentSession(args);
+  const session = agentSession(args, { waitSeconds: goal === undefined ? 0 : LONG_POLL_S });
   if (encrypt && !session.keyFile) throw new UsageError("--encrypt needs a key file with the agent's keys (clawtalk keygen)");
   const options: SendOptions = { to, payload, type: type as MessageType, encrypt };
+  if (goal !== undefined) {
+    options.awaitDelivery = goal;
+    if (waitTimeout !== undefined) options.awaitTimeoutS = waitTimeout;
+  }
   const strings = { topic: "topic", correlationId: "correlation-id", replyTo: "reply-to", id: "id" } as const;
   for (const [field, flag] of Object.entries(strings)) {
     const value = args.string(flag);
@@ -29,9 +40,19 @@ export async function sendCommand(args: Args): Promise<number> {
   }
   const ttl = args.int("ttl");
   if (ttl !== undefined) options.ttl = ttl;
-  const answer: SendResponse = await session.client.send(options);
+  let answer: SendResult;
+  // Sent, but not every copy got there in time: say what was sent and what is known, then fail.
+  let late: ClawTalkError | undefined;
+  try {
+    answer = await session.client.send(options);
+  } catch (error) {
+    if (!(error instanceof ClawTalkError && error.code === "DELIVERY_TIMEOUT" && error.body.sent)) throw error;
+    late = error;
+    answer = { ...error.body.sent, ...(error.body.receipts ? { receipts: error.body.receipts } : {}) };
+  }
   if (args.flag("json")) printJson(answer);
   else printLines([answer.id]);
+  if (answer.receipts && !late && !args.flag("json")) warn(`waited for "${goal}": ${receiptsSummary(answer.receipts)}`);
   if (args.flag("audit")) {
     try {
       const logged = await session.client.auditSent(options, answer);
@@ -41,6 +62,7 @@ export async function sendCommand(args: Args): Promise<number> {
       return 2;
     }
   }
+  if (late) throw late;
   if (answer.rejected?.length) {
     warn(`not stored for ${answer.rejected.map((r) => `${r.name} (${r.code})`).join(", ")}; resend with --id ${answer.id} to retry them`);
     return 2;
@@ -79,14 +101,14 @@ function parseJsonPayload(text: string): JsonValue {
 export async function inboxCommand(args: Args): Promise<number> {
   const { client } = agentSession(args);
   const filters = { limit: args.int("limit", 1), after: args.string("after"), topic: args.string("topic"), from: args.string("from") };
-  const page = await client.receive({ sort: "asc", ...definedOnly(filters) });
+  const page = await client.receive({ sort: "asc", ...definedOnly(filters), ...(args.flag("unread") ? { unread: true } : {}) });
   if (args.flag("json")) {
     printJson(page.messages);
     return 0;
   }
-  if (page.messages.length === 0) warn("no messages");
+  if (page.messages.length === 0) warn(args.flag("unread") ? "no unread messages" : "no messages");
   else printInbox(page.messages);
-  if (page.hasMore) warn(`more messages: clawtalk inbox --after ${page.newestTs}`);
+  if (page.hasMore) warn(`more messages: clawtalk inbox${args.flag("unread") ? " --unread" : ""} --after ${page.newestTs}`);
   return 0;
 }
 

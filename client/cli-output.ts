@@ -65,6 +65,7 @@ export function printInbox(messages: ReceivedMessage[]): void {
     message.from,
     message.topic ?? "-",
     message.type,
+    message.delivered === undefined ? "-" : message.delivered ? "yes" : "no",
     marks(message),
     message.plaintext === undefined ? "(cannot decrypt)" : payloadText(message.plaintext),
   ]);
@@ -72,7 +73,8 @@ export function printInbox(messages: ReceivedMessage[]): void {
   const used = rows.reduce((most, row) => Math.max(most, row.slice(0, -1).reduce((sum, cell) => sum + displayWidth(cell) + 2, 0)), 0);
   const room = process.stdout.isTTY ? Math.max(20, process.stdout.columns - used) : 80;
   for (const row of rows) row[row.length - 1] = truncate(row[row.length - 1]!, room);
-  printTable(["id", "ts", "from", "topic", "type", "", "text"], rows);
+  // seen: whether the copy had been delivered (to any reader, or the webhook) before this listing.
+  printTable(["id", "ts", "from", "topic", "type", "seen", "", "text"], rows);
 }
 
 /** An agent's own record (whoami, update). */

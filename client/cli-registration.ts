@@ -46,8 +46,10 @@ export async function keygenCommand(args: Args): Promise<number> {
 export async function registerCommand(args: Args): Promise<number> {
   const name = onePositional(args, "NAME");
   const settings = registrationSettings(args);
-  adminKey(args); // before any file is written
+  const invite = args.string("invite");
+  if (invite === undefined) adminKey(args); // before any file is written
   if (args.flag("no-keys")) {
+    if (invite !== undefined) throw new UsageError("--invite registers with keys; drop --no-keys (or register without keys by curl, POST /register)");
     if (args.string("key-file") !== undefined || args.string("agent") !== undefined) throw new UsageError("--no-keys writes no key file: drop --key-file/--agent");
     const registration = await adminClient(args).request<Registration>("POST", "/agents", { name, ...settings });
     warn("no key file: this agent has no keys (plaintext only); keep the API key, it is shown once");
@@ -68,16 +70,19 @@ export async function registerCommand(args: Args): Promise<number> {
     throw new UsageError(`key file ${keyFile.path} already belongs to ${data.name}; use another one (--agent ${name} or --key-file FILE)`);
   }
   const url = relayUrl(args, keyFile);
-  const admin = adminClient(args, keyFile);
+  // With an invite code the agent registers itself (POST /register) and changes its own record later.
+  const admin = invite === undefined ? adminClient(args, keyFile) : null;
   if (registeredBefore) {
     if (data.url !== undefined && data.url !== url) {
       throw new UsageError(`key file ${keyFile.path} holds ${data.name}'s API key for ${data.url}; for ${url} use another key file (--agent OTHER or --key-file FILE)`);
     }
-    if (await stillRegistered(url, keyFile)) return reuse(args, admin, keyFile, settings);
+    if (await stillRegistered(url, keyFile)) return reuse(args, admin ?? ownClient(url, keyFile), keyFile, settings, admin === null);
     warn(`the relay at ${url} refuses the API key in ${keyFile.path} (a new relay?): registering ${name} again with the same keys`);
   }
   const body = { name, ...settings, publicKey: data.publicKey, signingKey: data.signingKey };
-  const registration = await admin.request<Registration>("POST", "/agents", body);
+  const registration = admin
+    ? await admin.request<Registration>("POST", "/agents", body)
+    : await new ClawTalkClient({ baseUrl: url, apiKey: "", fetch: fetchWithTimeout() }).request<Registration>("POST", "/register", { invite, ...body });
   writeKeyFile(keyFile.path, { ...data, name: registration.name, apiKey: registration.apiKey, url });
   warn(`saved the name, API key and relay URL to ${keyFile.path}`);
   printRegistration(args, registration);
@@ -95,12 +100,17 @@ async function stillRegistered(url: string, keyFile: LoadedKeyFile): Promise<boo
   }
 }
 
-/** `register` of an agent the key file already registered: apply the settings given, if any. */
-async function reuse(args: Args, admin: ClawTalkClient, keyFile: LoadedKeyFile, settings: AgentPatch): Promise<number> {
+function ownClient(url: string, keyFile: LoadedKeyFile): ClawTalkClient {
+  return new ClawTalkClient({ baseUrl: url, apiKey: keyFile.data.apiKey!, fetch: fetchWithTimeout() });
+}
+
+/** `register` of an agent the key file already registered: apply the settings given, if any (`own`: with the agent's key). */
+async function reuse(args: Args, client: ClawTalkClient, keyFile: LoadedKeyFile, settings: AgentPatch, own = false): Promise<number> {
   const { name, apiKey } = keyFile.data as { name: string; apiKey: string };
   let webhookSecret: string | undefined;
   if (Object.keys(settings).length > 0) {
-    const updated = await admin.request<AgentPrivate & { webhookSecret?: string }>("PATCH", `/agents/${encodeURIComponent(name)}`, settings);
+    const path = `/agents/${own ? "me" : encodeURIComponent(name)}`;
+    const updated = await client.request<AgentPrivate & { webhookSecret?: string }>("PATCH", path, settings);
     webhookSecret = updated.webhookSecret;
     warn(`${name} was already registered with ${keyFile.path}: updated its settings`);
   } else {

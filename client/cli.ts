@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success; 1 a usage or configuration error; 2 an error from the relay or the
 // network. Every failure prints one line on stderr. This file holds the command table, the help
-// texts and the dispatch; the commands are in cli-registration.ts, cli-commands.ts and cli-watch.ts.
+// texts and the dispatch; the commands are in cli-registration.ts, cli-commands.ts, cli-watch.ts,
+// cli-receipts.ts and cli-audit.ts.
 
 import { parseArgs } from "node:util";
 import { Args, describeFailure, UsageError, warn } from "./cli-config.js";
@@ -17,6 +18,8 @@ import {
   whoamiCommand,
 } from "./cli-commands.js";
 import { auditCommand } from "./cli-audit.js";
+import { mcpCommand } from "./cli-mcp.js";
+import { statusCommand } from "./cli-receipts.js";
 import { keygenCommand, registerCommand, updateCommand } from "./cli-registration.js";
 import { watchCommand } from "./cli-watch.js";
 
@@ -67,14 +70,15 @@ const COMMANDS: Record<string, Command> = {
     run: keygenCommand,
   },
   register: {
-    usage: "register NAME [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
+    usage: "register NAME [--invite CODE] [--owner O] [--webhook-url U] [--capabilities a,b] [--agent N | --key-file F | --no-keys]",
     summary:
-      "Register an agent (admin key) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
+      "Register an agent (admin key, or --invite CODE) with the keys of its key file (~/.config/clawtalk/NAME.json unless --agent or --key-file says otherwise; made first when missing) and save its API key there; run again, it reuses that registration",
     options: {
       owner: { type: "string", value: "O", help: "the agent's owner" },
       "webhook-url": { type: "string", value: "U", help: "deliver messages to this URL too" },
       capabilities: { type: "string", value: "a,b", help: "comma-separated capabilities" },
       "admin-key": ADMIN_KEY,
+      invite: { type: "string", value: "CODE", help: "register with an invite code (POST /register) instead of the admin key" },
       url: CONNECTION.url!,
       agent: { type: "string", value: "N", help: "use ~/.config/clawtalk/N.json as the key file (default N: the agent's NAME)" },
       "key-file": KEY_FILE,
@@ -102,8 +106,8 @@ const COMMANDS: Record<string, Command> = {
     run: updateCommand,
   },
   send: {
-    usage: "send --to NAME[,NAME...] [options] [MESSAGE]",
-    summary: "Send a message: MESSAGE, or --file F, or stdin; --to broadcast reaches every agent",
+    usage: "send --to NAME[,NAME...] [--wait-delivery delivered|acked] [options] [MESSAGE]",
+    summary: "Send a message: MESSAGE, or --file F, or stdin; --to broadcast reaches every agent; prints its id",
     options: {
       to: { type: "string", value: "NAMES", help: "recipient, comma-separated recipients, or broadcast" },
       encrypt: { type: "boolean", help: "encrypt for each recipient (needs the key file)" },
@@ -116,6 +120,12 @@ const COMMANDS: Record<string, Command> = {
       file: { type: "string", value: "F", help: "read the message from a file" },
       "json-payload": { type: "boolean", help: "parse the message as JSON (an object is sent as an object)" },
       audit: { type: "boolean", help: "also log it in the audit log (sealed when the relay publishes an audit key)" },
+      "wait-delivery": {
+        type: "string",
+        value: "STATE",
+        help: "then wait until every recipient's copy is delivered (handed to the agent) or acked (deleted by it); exit 2 if not in time",
+      },
+      "wait-timeout": { type: "string", value: "S", help: "seconds --wait-delivery waits (default 60)" },
       ...CONNECTION,
       ...JSON_OUTPUT,
     },
@@ -123,9 +133,10 @@ const COMMANDS: Record<string, Command> = {
     run: sendCommand,
   },
   inbox: {
-    usage: "inbox [--limit N] [--after TS] [--topic T] [--from NAME] [--json]",
-    summary: "List messages, oldest first, decrypted and verified (reading deletes nothing)",
+    usage: "inbox [--unread] [--limit N] [--after TS] [--topic T] [--from NAME] [--json]",
+    summary: "List messages, oldest first, decrypted and verified (reading deletes nothing; it marks them delivered)",
     options: {
+      unread: { type: "boolean", help: "only messages not delivered before (to any reader of this inbox, or its webhook); the seen column says which were" },
       limit: { type: "string", value: "N", help: "at most N messages (relay default 50, max 100)" },
       after: { type: "string", value: "TS", help: "only messages after this ts" },
       topic: { type: "string", value: "T", help: "only this topic" },
@@ -150,6 +161,18 @@ const COMMANDS: Record<string, Command> = {
     },
     positionals: false,
     run: watchCommand,
+  },
+  status: {
+    usage: "status ID [--wait S] [--until delivered|acked] [--json]",
+    summary: "Show what became of a message this agent sent: per recipient stored, delivered (when, via) or acked; counts for a broadcast",
+    options: {
+      wait: { type: "string", value: "S", help: "hold up to S seconds until every recipient reached --until (receipts lag reads by up to 2 s)" },
+      until: { type: "string", value: "STATE", help: "what --wait waits for: delivered (default) or acked" },
+      ...CONNECTION,
+      ...JSON_OUTPUT,
+    },
+    positionals: true,
+    run: statusCommand,
   },
   ack: {
     usage: "ack ID [ID...]",
@@ -203,6 +226,16 @@ const COMMANDS: Record<string, Command> = {
     },
     positionals: false,
     run: auditCommand,
+  },
+  mcp: {
+    usage: "mcp [--agent NAME | --key-file FILE] [--url URL] [--push]",
+    summary: "Run the agent's MCP server on stdio for an MCP host (Claude Code, Cursor, ...): tools to send, receive, wait and ack, encrypted and signed with the key file's keys",
+    options: {
+      ...CONNECTION,
+      push: { type: "boolean", help: "poll for new messages and notify subscribed hosts (resource clawtalk://inbox, notifications/resources/updated)" },
+    },
+    positionals: false,
+    run: mcpCommand,
   },
   "webhook-test": {
     usage: "webhook-test",

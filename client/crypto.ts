@@ -12,8 +12,10 @@
 import nacl from "tweetnacl";
 import { decodeBase64, encodeBase64 } from "../protocol/base64.js";
 import { SEALED_KEY_BYTES, SEALED_MIN_BYTES, SEALED_NONCE_BYTES } from "../protocol/audit.js";
-import { canonicalJson } from "../protocol/canonical.js";
 import type { Envelope, JsonValue } from "../protocol/envelope.js";
+import { legacySigningInput, signingInput, type SignedFields } from "../protocol/signing.js";
+
+export { legacySigningInput, signingInput, type SignedFields };
 
 export interface AgentKeys {
   /** X25519 public key: register it as `publicKey`. */
@@ -76,24 +78,8 @@ export function decrypt(payload: string, nonce: string, senderPublicKey: string,
   }
 }
 
-/** The fields a v2 signature covers. `id` and `sentAt` are chosen by the sender and sent along. */
-export type SignedFields = Pick<Envelope, "id" | "from" | "to" | "type" | "encrypted" | "payload"> &
-  Partial<Pick<Envelope, "topic" | "correlationId" | "replyTo" | "sentAt" | "nonce">>;
-
-/** The exact bytes a v2 signature is made over (RFC 8785 canonical JSON; absent fields left out). */
-export function signingInput(fields: SignedFields): string {
-  const { id, from, to, type, topic, correlationId, replyTo, sentAt, encrypted, payload, nonce } = fields;
-  return canonicalJson({ v: 2, id, from, to, type, topic, correlationId, replyTo, sentAt, encrypted, payload, nonce });
-}
-
 export function sign(fields: SignedFields, signingSecretKey: string): string {
   return encodeBase64(nacl.sign.detached(encoder.encode(signingInput(fields)), bytes(signingSecretKey, 64, "signingSecretKey")));
-}
-
-/** The original ClawTalk client's signing input, with or without `ttl`. */
-export function legacySigningInput(envelope: Envelope, withTtl: boolean): string {
-  const { to, type, topic, correlationId, ttl, encrypted, payload, nonce } = envelope;
-  return JSON.stringify({ to, type, topic, correlationId, ttl: withTtl ? ttl : undefined, encrypted, payload, nonce });
 }
 
 export type SignatureCheck = "valid" | "legacy" | "invalid" | "unsigned";

@@ -2,13 +2,17 @@
 
 export { ClawTalkClient, ClawTalkError } from "./client.js";
 export type {
+  ClawTalkErrorBody,
   ClientOptions,
   CursorStore,
+  DeliveryGoal,
   MessageProblem,
+  ReceiptsOptions,
   ReceiveOptions,
   ReceivedMessage,
   ReceivedPage,
   SendOptions,
+  SendResult,
   WatchOptions,
 } from "./client.js";
 export {
@@ -33,10 +37,14 @@ export type {
   AgentPublic,
   AuditEntry,
   AuditPage,
+  DeliveryReceipt,
+  DeliveryStatus,
+  DeliveryVia,
   Envelope,
   JsonValue,
   MessagePage,
   MessageType,
+  Receipts,
   SendRequest,
   SendResponse,
   WebhookAttempt,

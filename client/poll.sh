@@ -28,6 +28,13 @@
 #                         $XDG_CONFIG_HOME/clawtalk, else ~/.config/clawtalk, made mode 0700; one
 #                         per agent: set it when several agents poll as one user)
 #   CLAWTALK_ONCE         1: one pass without waiting: handle every message there, then exit
+#   CLAWTALK_UNREAD       1: only messages not delivered before (unread=true): skips what another
+#                         reader of this inbox (the CLI, an MCP client, a second poller) or its
+#                         webhook already got. Opt-in because those mark messages delivered too:
+#                         by default poll.sh hands over every message after its cursor. Whenever
+#                         poll.sh may have fetched messages it did not finish (a failed callback or
+#                         request, the first poll of a run that resumes from its cursor file), it
+#                         asks once without unread, so they come again: the cursor stays exact.
 #
 # Exit status: 0 when stopped by SIGINT/SIGTERM (after the message in hand) or after a
 # CLAWTALK_ONCE pass; 2 when the relay refuses the API key (401); 1 on any other fatal problem
@@ -91,6 +98,7 @@ interval=${CLAWTALK_INTERVAL:-5}
 delete_after=${CLAWTALK_DELETE:-true}
 cursor_file=${CLAWTALK_CURSOR_FILE:-$default_cursor_dir/poll.cursor}
 once=${CLAWTALK_ONCE:-}
+unread=${CLAWTALK_UNREAD:-}
 
 [[ -n $api_key ]] || die 1 "CLAWTALK_API_KEY is not set"
 # The key is written into a header file: a line break would smuggle in another header.
@@ -111,6 +119,11 @@ case $once in
   1) once=true ;;
   "" | 0) once="" ;;
   *) die 1 "CLAWTALK_ONCE must be 1 or unset" ;;
+esac
+case $unread in
+  1) unread=true ;;
+  "" | 0) unread="" ;;
+  *) die 1 "CLAWTALK_UNREAD must be 1 or unset" ;;
 esac
 command -v curl >/dev/null || die 1 "curl is required"
 command -v jq >/dev/null || die 1 "jq is required"
@@ -177,6 +190,12 @@ else
   mkdir -p -- "$(dirname -- "$cursor_file")"
 fi
 
+# With CLAWTALK_UNREAD, whether a poll may ask for unread messages only: not while messages this
+# run (or, resuming from a cursor, the last one) fetched may be unfinished, since fetching them
+# marked them delivered.
+caught_up=""
+if [[ -z $cursor ]]; then caught_up=true; fi
+
 # Atomic: a temp file beside the cursor file, then a rename, so a crash leaves the old or the new
 # cursor, never a torn one.
 save_cursor() {
@@ -226,6 +245,8 @@ fetch_page() {
   if [[ -n $once ]]; then wait_s=0; fi
   local query=(--get --data-urlencode "sort=asc" --data-urlencode "limit=$PAGE_LIMIT" --data-urlencode "wait=$wait_s")
   if [[ -n $cursor ]]; then query+=(--data-urlencode "after=$cursor"); fi
+  if [[ -n $unread && -n $caught_up ]]; then query+=(--data-urlencode "unread=true"); fi
+  caught_up=""
   rm -f -- "$work_dir/body"
   run_interruptible "${curl_base[@]}" --max-time $((LONG_POLL_S + 15)) "${query[@]}" "$base_url/messages"
   http_status=$(<"$work_dir/stdout")
@@ -341,6 +362,7 @@ while :; do
 
   count=$(jq '.messages | length' "$work_dir/page")
   if ((count == 0)); then
+    caught_up=true
     if [[ -n $once ]]; then exit 0; fi
     pause "$interval"
     continue
@@ -352,6 +374,7 @@ while :; do
     pause "$interval"
     continue
   fi
+  caught_up=true
   # A page was handled: poll again at once, there may be more. A CLAWTALK_ONCE pass ends when
   # the relay says nothing more matches.
   if [[ -n $once ]]; then

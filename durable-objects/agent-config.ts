@@ -15,6 +15,14 @@ export interface AgentConfig {
   /** Why the webhook is off (a 410 Gone, a URL the policy now refuses), or null. */
   webhookDisabled: string | null;
   deleteOnDelivery: boolean;
+  /** Whom the agent accepts messages from (SPEC §12), and with "contacts" the name keys it accepts. */
+  accept?: "anyone" | "contacts";
+  contacts?: string[];
+}
+
+/** Whether the agent accepts a message from `sender` (a name key); it always accepts itself. */
+export function accepts(config: AgentConfig, contacts: ReadonlySet<string>, sender: string, self: string): boolean {
+  return config.accept !== "contacts" || sender === self || contacts.has(sender);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The Directory's agent rows: the table (with its migration steps), and the two views of a row —
 // the record the Worker shows (minus secrets) and the config pushed to the agent's inbox.
 
+import type { ContactPolicy } from "../protocol/envelope.js";
 import type { AgentConfig } from "./agent-config.js";
 
 /** An agent as the Directory knows it, minus secrets. */
@@ -13,6 +14,8 @@ export interface AgentRecord {
   webhookUrl: string | null;
   webhookDisabled: string | null;
   deleteOnDelivery: boolean;
+  accept: ContactPolicy;
+  contacts: string[];
   createdAt: number;
   lastSeen: number | null;
 }
@@ -41,6 +44,22 @@ CREATE TABLE IF NOT EXISTS state (
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );`,
+  // 1: safety between agents (SPEC §12): the contact policy, the look-alike form of the name
+  // (filled in for earlier agents when the Directory starts), and every key change.
+  `ALTER TABLE agents ADD COLUMN accept TEXT NOT NULL DEFAULT 'anyone';
+   ALTER TABLE agents ADD COLUMN contacts TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE agents ADD COLUMN lookalike TEXT;
+   CREATE INDEX IF NOT EXISTS agents_by_lookalike ON agents(lookalike);
+   CREATE TABLE IF NOT EXISTS key_history (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     agent TEXT NOT NULL,
+     public_key TEXT,
+     signing_key TEXT,
+     since INTEGER NOT NULL,
+     by TEXT NOT NULL,
+     signature TEXT
+   );
+   CREATE INDEX IF NOT EXISTS key_history_by_agent ON key_history(agent, seq);`,
 ];
 
 export type Row = Record<string, SqlStorageValue>;
@@ -55,6 +74,8 @@ export function toRecord(row: Row): AgentRecord {
     webhookUrl: (row.webhook_url as string | null) ?? null,
     webhookDisabled: (row.webhook_disabled as string | null) ?? null,
     deleteOnDelivery: row.delete_on_delivery === 1,
+    accept: row.accept as ContactPolicy,
+    contacts: JSON.parse(row.contacts as string) as string[],
     createdAt: row.created_at as number,
     lastSeen: (row.last_seen as number | null) ?? null,
   };
@@ -72,5 +93,8 @@ export function toConfig(row: Row): AgentConfig {
     previousSecretUntil: (row.previous_secret_until as number | null) ?? null,
     webhookDisabled: (row.webhook_disabled as string | null) ?? null,
     deleteOnDelivery: row.delete_on_delivery === 1,
+    accept: row.accept as ContactPolicy,
+    // The inbox compares senders with these name keys.
+    contacts: (JSON.parse(row.contacts as string) as string[]).map((name) => name.toLowerCase()),
   };
 }

@@ -36,11 +36,15 @@ export class AlarmScheduler {
     this.tasks = tasks;
   }
 
-  /** Makes sure the alarm fires by `at` (a task just got work due then). */
-  async wake(at: number): Promise<void> {
+  /**
+   * Makes sure the alarm fires by `at` (a task just got work due then). Not awaited: like every
+   * storage write, setAlarm is held by the object's output gate, so no answer leaves the object
+   * before the alarm is durable, and the state that made it due is committed with it.
+   */
+  wake(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
-    await this.storage.setAlarm(at);
+    void this.storage.setAlarm(at);
   }
 
   /** The alarm handler: runs every due task, then arms the alarm for the next one. */
@@ -58,7 +62,7 @@ export class AlarmScheduler {
         this.retryAt.set(task.name, Date.now() + RETRY_MS);
       }
     }
-    await this.armNext();
+    this.armNext();
   }
 
   /** Forgets the alarm (the object's storage was deleted with it). */
@@ -67,13 +71,13 @@ export class AlarmScheduler {
     this.retryAt.clear();
   }
 
-  private async armNext(): Promise<void> {
+  private armNext(): void {
     const now = Date.now();
     let next: number | null = null;
     for (const task of this.tasks) {
       const due = this.retryAt.get(task.name) ?? task.nextDue(now);
       if (due !== null && (next === null || due < next)) next = due;
     }
-    if (next !== null) await this.wake(next);
+    if (next !== null) this.wake(next);
   }
 }

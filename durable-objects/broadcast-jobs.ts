@@ -52,6 +52,11 @@ export class BroadcastJobs {
     return row ? { id: row.id as string, ts: row.ts as number, bodyHash: row.body_hash as string } : null;
   }
 
+  /** Whether the broadcast's fan-out has reached every agent. */
+  isDone(id: string): boolean {
+    return this.sql.exec<{ done: number }>("SELECT done FROM fanouts WHERE id = ?", id).toArray()[0]?.done === 1;
+  }
+
   /** The oldest broadcast still fanning out. */
   next(): BroadcastJob | null {
     const row = this.sql.exec<Row>("SELECT * FROM fanouts WHERE done = 0 ORDER BY ts LIMIT 1").toArray()[0];

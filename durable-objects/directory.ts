@@ -10,13 +10,14 @@
 // interleave while a push is awaited) cannot leave an older setting behind.
 
 import { DurableObject } from "cloudflare:workers";
-import type { AgentPatch, Invite, InviteRequest, RegisterRequest } from "../protocol/envelope.js";
+import type { AgentPatch, Invite, InviteRequest, KeyHistoryEntry, RegisterRequest } from "../protocol/envelope.js";
 import { failures, type Failure } from "../protocol/errors.js";
 import { readLimits, type Limits } from "../protocol/limits.js";
-import { nameKey } from "../protocol/names.js";
+import { lookalikeForm, nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
 import { newApiKey, newWebhookSecret } from "./credentials.js";
 import { Invites } from "./invites.js";
+import { KeyHistory, keyChangeProblem, type ChangedBy, type Keys } from "./key-history.js";
 import { AGENT_STEPS, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
 import { RequestMeter, type MeterReading } from "./request-meter.js";
 import { migrate } from "./schema.js";
@@ -33,6 +34,7 @@ export class DirectoryObject extends DurableObject<Env> {
   private readonly limits: Limits;
   private readonly sql: SqlStorage;
   private readonly invites: Invites;
+  private readonly keys: KeyHistory;
   private readonly meter = new RequestMeter();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -41,6 +43,12 @@ export class DirectoryObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     migrate(this.sql, "agents", AGENT_STEPS);
     this.invites = new Invites(this.sql);
+    this.keys = new KeyHistory(this.sql);
+    // Agents registered before these columns existed: their look-alike form and first key entry.
+    for (const row of this.sql.exec<{ key: string; name: string }>("SELECT key, name FROM agents WHERE lookalike IS NULL").toArray()) {
+      this.sql.exec("UPDATE agents SET lookalike = ? WHERE key = ?", lookalikeForm(row.name), row.key);
+    }
+    this.keys.backfill();
   }
 
   // ---- Lookups (cache misses of the Worker) ----
@@ -83,14 +91,14 @@ export class DirectoryObject extends DurableObject<Env> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM agents").one().n;
   }
 
-  /** One page of name keys in order, for a broadcast's fan-out. */
-  async namesAfter(cursor: string, limit: number): Promise<{ keys: string[]; done: boolean }> {
+  /** One page of agents (name key and registered spelling) in key order, for a broadcast's fan-out. */
+  async namesAfter(cursor: string, limit: number): Promise<{ keys: string[]; names: string[]; done: boolean }> {
     this.meter.count();
-    const keys = this.sql
-      .exec<{ key: string }>("SELECT key FROM agents WHERE key > ? ORDER BY key LIMIT ?", cursor, limit + 1)
-      .toArray()
-      .map((row) => row.key);
-    return { keys: keys.slice(0, limit), done: keys.length <= limit };
+    const rows = this.sql
+      .exec<{ key: string; name: string }>("SELECT key, name FROM agents WHERE key > ? ORDER BY key LIMIT ?", cursor, limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    return { keys: page.map((row) => row.key), names: page.map((row) => row.name), done: rows.length <= limit };
   }
 
   async meterReading(): Promise<MeterReading> {
@@ -114,13 +122,18 @@ export class DirectoryObject extends DurableObject<Env> {
       if (this.sql.exec("SELECT 1 FROM agents WHERE key = ?", key).toArray().length > 0) {
         return failures.nameTaken(request.name);
       }
+      // A name that could pass for an existing one (aIice beside alice) is refused too (SPEC §12).
+      const lookalike = lookalikeForm(request.name);
+      const twin = this.sql.exec<{ name: string }>("SELECT name FROM agents WHERE lookalike = ? LIMIT 1", lookalike).toArray()[0];
+      if (twin) return failures.nameLooksLike(request.name, twin.name);
       if (invite !== undefined) this.invites.use(invite);
       this.sql.exec(
         `INSERT INTO agents (key, name, owner, public_key, signing_key, capabilities, webhook_url, webhook_secret,
-           key_hash, created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           key_hash, created_at, version, lookalike) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         key, request.name, request.owner ?? null, request.publicKey ?? null, request.signingKey ?? null,
-        JSON.stringify(request.capabilities ?? []), request.webhookUrl ?? null, webhookSecret, keyHash, now, this.nextVersion(),
+        JSON.stringify(request.capabilities ?? []), request.webhookUrl ?? null, webhookSecret, keyHash, now, this.nextVersion(), lookalike,
       );
+      this.keys.record(key, { publicKey: request.publicKey ?? null, signingKey: request.signingKey ?? null }, "registration", now);
       return null;
     });
     if (refused) return refused;
@@ -129,16 +142,25 @@ export class DirectoryObject extends DurableObject<Env> {
     } catch (error) {
       // Without its inbox the agent could not be used: undo, so a retry can register the name.
       this.sql.exec("DELETE FROM agents WHERE key = ? AND key_hash = ?", key, keyHash);
+      this.keys.forget(key);
       if (invite !== undefined) this.invites.use(invite, -1);
       throw error;
     }
     return { record: this.record(key)!, apiKey, keyHash, webhookSecret };
   }
 
-  async update(key: string, patch: AgentPatch): Promise<{ record: AgentRecord; webhookSecret?: string } | Failure> {
+  /** Changes an agent's record; `by` is who asks (an agent changing its keys must sign the change). */
+  async update(key: string, patch: AgentPatch, by: Exclude<ChangedBy, "registration">): Promise<{ record: AgentRecord; webhookSecret?: string } | Failure> {
     this.meter.count();
     const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
+    const current: Keys = { publicKey: (row.public_key as string | null) ?? null, signingKey: (row.signing_key as string | null) ?? null };
+    const next: Keys = { publicKey: patch.publicKey ?? current.publicKey, signingKey: patch.signingKey ?? current.signingKey };
+    const keysChange = next.publicKey !== current.publicKey || next.signingKey !== current.signingKey;
+    if (keysChange && by === "agent" && current.signingKey !== null) {
+      const problem = keyChangeProblem(row.name as string, current.signingKey, next, patch.keyChangeSignature);
+      if (problem !== null) return failures.badRequest(problem);
+    }
     const sets: string[] = [];
     const args: SqlStorageValue[] = [];
     const set = (column: string, value: SqlStorageValue) => {
@@ -163,10 +185,15 @@ export class DirectoryObject extends DurableObject<Env> {
     if (patch.publicKey !== undefined) set("public_key", patch.publicKey);
     if (patch.signingKey !== undefined) set("signing_key", patch.signingKey);
     if (patch.deleteOnDelivery !== undefined) set("delete_on_delivery", patch.deleteOnDelivery ? 1 : 0);
+    if (patch.accept !== undefined) set("accept", patch.accept);
+    if (patch.contacts !== undefined) set("contacts", JSON.stringify(patch.contacts));
     if (patch.owner !== undefined) set("owner", patch.owner);
     if (sets.length > 0) {
       set("version", this.nextVersion());
-      this.sql.exec(`UPDATE agents SET ${sets.join(", ")} WHERE key = ?`, ...args, key);
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(`UPDATE agents SET ${sets.join(", ")} WHERE key = ?`, ...args, key);
+        if (keysChange) this.keys.record(key, next, by, Date.now(), by === "agent" ? (patch.keyChangeSignature ?? null) : null);
+      });
       await this.pushConfig(key);
     }
     const record = this.record(key)!;
@@ -214,6 +241,8 @@ export class DirectoryObject extends DurableObject<Env> {
     // Deleted first, so no concurrent change can find the record while the inbox goes.
     const row = this.sql.exec<Row>("DELETE FROM agents WHERE key = ? RETURNING *", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
+    const history = this.keys.list(key);
+    this.keys.forget(key);
     try {
       // Stamped with a new version, so a config push still in flight cannot revive the inbox.
       await inboxStub(this.env, key).destroy(this.nextVersion());
@@ -223,9 +252,17 @@ export class DirectoryObject extends DurableObject<Env> {
         `INSERT INTO agents (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
         ...columns.map((column) => row[column]!),
       );
+      for (const entry of history) this.keys.record(key, entry, entry.by, Date.parse(entry.since), entry.signature ?? null);
       throw error;
     }
     return { keyHash: row.key_hash as string };
+  }
+
+  /** GET /agents/:name/keys: every key the agent has had, oldest first; null for no such agent. */
+  async keyHistory(key: string): Promise<KeyHistoryEntry[] | null> {
+    this.meter.count();
+    if (this.sql.exec("SELECT 1 FROM agents WHERE key = ?", key).toArray().length === 0) return null;
+    return this.keys.list(key);
   }
 
   // ---- Invites ----

@@ -165,7 +165,7 @@ export class FeedObject extends DurableObject<Env> {
       minutes: minuteCounts(this.sql, start),
       webhooks: webhookHealth(this.sql),
       meter: this.meter.reading(),
-      pushWaitMs: this.slots.currentWaitMs(Date.now()),
+      pushWaitMs: Math.ceil(this.slots.currentWaitMs(Date.now())),
     };
   }
 }

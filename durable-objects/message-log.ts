@@ -5,9 +5,12 @@
 // The object is single-threaded and nothing here awaits, so each read-check-write below runs
 // without another request interleaving, and needs no lock.
 
-import type { Envelope } from "../protocol/envelope.js";
+import type { DeliveryVia, Envelope } from "../protocol/envelope.js";
+import type { Limits } from "../protocol/limits.js";
 import { isoTime } from "../protocol/time.js";
 import { nameKey } from "../protocol/names.js";
+import type { AlarmScheduler } from "./alarm-tasks.js";
+import { DeliveryReports, type StateReport } from "./delivery-reports.js";
 import type { MessageQuery } from "./message-query.js";
 import { MessageStore, type KnownId, type StoredMessage } from "./message-store.js";
 import { RecentMessages } from "./recent-messages.js";
@@ -26,6 +29,10 @@ export interface InboxCopy {
   clientId: boolean;
   /** `<sender key>:<Idempotency-Key>` when the sender used that header. */
   idempotencyKey?: string;
+  /** A broadcast's copy: its sender records the stored state itself (outbox.ts), so it is not reported. */
+  broadcast?: true;
+  /** Its reply depth, decided by the sender's inbox (SPEC §12); stored in the envelope. */
+  depth: number;
 }
 
 export type StoreOutcome =
@@ -34,7 +41,7 @@ export type StoreOutcome =
   | { status: "conflict" | "full" };
 
 export interface Page {
-  /** Envelopes as stored JSON, in the requested order. */
+  /** Envelopes as JSON, in the requested order, each with `delivered` (before this answer). */
   messages: string[];
   hasMore: boolean;
   oldestTs: number | null;
@@ -49,6 +56,8 @@ const WARM_MESSAGES = 200;
 
 export class MessageLog {
   private readonly db: MessageStore;
+  /** Telling senders what became of their copies (the alarm task "receipts"). */
+  readonly reports: DeliveryReports;
   private recent = new RecentMessages();
   private warm = false;
   private count: number;
@@ -58,8 +67,16 @@ export class MessageLog {
   /** Messages with a topic stored since the channel list was last trimmed. */
   private topicsSinceTrim = 0;
 
-  constructor(private readonly storage: DurableObjectStorage, readonly inboxMax: number) {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    limits: Limits,
+    env: Env,
+    scheduler: AlarmScheduler,
+    recipient: () => string | null,
+    readonly inboxMax = limits.inboxMax,
+  ) {
     this.db = new MessageStore(storage.sql);
+    this.reports = new DeliveryReports(this.db, env, limits, scheduler, recipient);
     this.count = this.db.countMessages();
     this.lastTs = this.db.lastTs();
     this.nextExpiryAt = this.db.nextExpiry();
@@ -94,7 +111,11 @@ export class MessageLog {
       topic: copy.envelope.topic ?? null,
       bodyHash: copy.bodyHash ?? "",
       expiresAt: ts + copy.ttlS * 1000,
-      json: JSON.stringify({ id, from, to, ts: isoTime(ts), ...rest }),
+      json: JSON.stringify({ id, from, to, ts: isoTime(ts), depth: copy.depth, ...rest }),
+      deliveredAt: null,
+      via: null,
+      reported: copy.broadcast ? 1 : 0,
+      depth: copy.depth,
     };
     const { idempotencyKey } = copy;
     if (idempotencyKey === undefined && alsoInTransaction === undefined) {
@@ -109,6 +130,7 @@ export class MessageLog {
     this.lastTs = ts;
     this.count++;
     this.recent.add(message);
+    if (!copy.broadcast) this.reports.changed(message);
     if (message.topic !== null) this.topicsSinceTrim++;
     if (this.nextExpiryAt === null || message.expiresAt < this.nextExpiryAt) this.nextExpiryAt = message.expiresAt;
     return { status: "stored", message };
@@ -123,11 +145,16 @@ export class MessageLog {
     if (!copy.clientId) return null;
     const { known, expiredTs } = this.db.findId(copy.envelope.id, now);
     // An expired row not purged yet still holds the id, which may now be sent again.
-    if (expiredTs !== null) this.removeExpired([expiredTs]);
+    if (expiredTs !== null) this.expire(now);
     return known;
   }
 
-  page(query: MessageQuery, now: number): Page {
+  /**
+   * A page for the recipient, which marks the copies in it delivered (`via`): at most one
+   * statement for the page, none when all were delivered before. Each envelope carries
+   * `delivered`, whether it had been delivered before this answer.
+   */
+  read(query: MessageQuery, now: number, via: DeliveryVia): Page {
     if (!this.warm) {
       const newest = this.db.newest(WARM_MESSAGES, now);
       this.recent.load(newest, newest.length < WARM_MESSAGES);
@@ -135,34 +162,75 @@ export class MessageLog {
     }
     const rows = this.recent.query(query, now) ?? this.db.query(query, now);
     const page = rows.slice(0, query.limit);
+    const messages = page.map(withDelivered);
+    this.markDelivered(page, now, via);
     const times = page.map((m) => m.ts);
     return {
-      messages: page.map((m) => m.json),
+      messages,
       hasMore: rows.length > query.limit,
       oldestTs: times.length ? Math.min(...times) : null,
       newestTs: times.length ? Math.max(...times) : null,
     };
   }
 
-  byId(id: string, now: number): StoredMessage | null {
+  /** One message for the recipient (JSON with `delivered`), marked delivered; null when not here. */
+  open(id: string, now: number, via: DeliveryVia): string | null {
     const cached = this.recent.byId(id, now);
-    return cached === undefined ? this.db.byId(id, now) : cached;
+    const message = cached === undefined ? this.db.byId(id, now) : cached;
+    if (!message) return null;
+    const json = withDelivered(message);
+    this.markDelivered([message], now, via);
+    return json;
+  }
+
+  /** A webhook's 2xx: the copy reached its agent. */
+  deliveredByWebhook(message: StoredMessage, now: number): void {
+    this.markDelivered([message], now, "webhook");
+  }
+
+  /** Marks the undelivered copies of `messages` delivered, in storage (one statement) and in memory. */
+  private markDelivered(messages: StoredMessage[], now: number, via: DeliveryVia): void {
+    const fresh = messages.filter((m) => m.deliveredAt === null);
+    if (fresh.length === 0) return;
+    this.db.markDelivered(fresh.map((m) => m.ts), now, via);
+    for (const message of fresh) {
+      message.deliveredAt = now;
+      message.via = via;
+      this.recent.delivered(message.ts, now, via); // a row read from storage may also be cached
+      this.reports.changed(message);
+    }
   }
 
   byTs(ts: number, now: number): StoredMessage | null {
     return this.db.byTs(ts, now);
   }
 
-  /** Deletes messages (their ids stay remembered until their TTL); answers the ids that were there. */
+  /** Deletes (acks) messages — their ids stay remembered until their TTL; answers the ids that were there. */
   delete(ids: string[], now: number): Set<string> {
-    const gone = this.storage.transactionSync(() => this.db.deleteIds(ids, now));
+    const gone = this.storage.transactionSync(() => {
+      const deleted = this.db.deleteIds(ids, now);
+      for (const message of deleted) this.stateEvent(message, "acked", now);
+      return deleted;
+    });
     this.count -= gone.length;
     this.recent.remove(new Set(gone.map((m) => m.ts)));
+    for (const message of gone) this.reports.removed(message.ts);
     return new Set(gone.map((m) => m.id));
+  }
+
+  /** An ack or an expiry, for the copy's sender (written in the transaction that removes the row). */
+  private stateEvent(message: StoredMessage, status: "acked" | "expired", at: number): void {
+    const report: StateReport = { id: message.id, ts: message.ts, status, deliveredAt: message.deliveredAt, via: message.via, at, expiresAt: message.expiresAt };
+    this.db.addStateEvent(message.sender, JSON.stringify(report));
   }
 
   channels(): string[] {
     return this.db.channels();
+  }
+
+  /** The reply depth of a message this agent received (also after it deleted it), or null. */
+  depthOf(id: string, now: number): number | null {
+    return this.db.depthOf(id, now);
   }
 
   /** When housekeeping next has work (a row expires, or the channel list may need trimming). */
@@ -176,16 +244,22 @@ export class MessageLog {
     this.topicsSinceTrim = 0;
     // Rows about to go may hold the largest ts ever assigned: keep it as the floor.
     if (this.nextExpiryAt !== null && this.nextExpiryAt <= now) this.db.setState("ts_floor", String(this.lastTs));
-    const gone = this.db.purgeExpired(now);
-    this.removeExpired(gone, false);
+    const gone = this.storage.transactionSync(() => {
+      const expired = this.db.purgeExpired(now);
+      for (const message of expired) this.stateEvent(message, "expired", now);
+      return expired;
+    });
+    if (gone.length > 0) {
+      this.count -= gone.length;
+      this.recent.remove(new Set(gone.map((m) => m.ts)));
+      for (const message of gone) this.reports.removed(message.ts);
+    }
     this.db.trimChannels();
     this.nextExpiryAt = this.db.nextExpiry();
   }
+}
 
-  private removeExpired(ts: number[], fromStorage = true): void {
-    if (ts.length === 0) return;
-    if (fromStorage) for (const t of ts) this.db.removeByTs(t);
-    this.count -= ts.length;
-    this.recent.remove(new Set(ts));
-  }
+/** The stored JSON with `delivered` (before this answer) appended, for the recipient. */
+function withDelivered(message: StoredMessage): string {
+  return `${message.json.slice(0, -1)},"delivered":${message.deliveredAt !== null}}`;
 }

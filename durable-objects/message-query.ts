@@ -8,6 +8,8 @@ export interface MessageQuery {
   topic?: string;
   /** Name key (lower case) of the sender. */
   from?: string;
+  /** Only copies not yet delivered to their recipient (SPEC §11.1). */
+  unread?: boolean;
   limit: number;
 }
 
@@ -17,6 +19,8 @@ export interface QueryableMessage {
   topic: string | null;
   sender: string;
   expiresAt: number;
+  /** When the copy was first handed to its recipient; null while it is unread. */
+  deliveredAt: number | null;
 }
 
 export function matchesQuery(m: QueryableMessage, q: MessageQuery, now: number): boolean {
@@ -25,7 +29,8 @@ export function matchesQuery(m: QueryableMessage, q: MessageQuery, now: number):
     (q.after === undefined || m.ts > q.after) &&
     (q.before === undefined || m.ts < q.before) &&
     (q.topic === undefined || m.topic === q.topic) &&
-    (q.from === undefined || m.sender === q.from)
+    (q.from === undefined || m.sender === q.from) &&
+    (q.unread !== true || m.deliveredAt === null)
   );
 }
 
@@ -42,5 +47,6 @@ export function messageFilter(q: MessageQuery): { sql: string; args: SqlStorageV
   add("ts < ?", q.before);
   add("topic = ?", q.topic);
   add("sender = ?", q.from);
+  if (q.unread === true) conditions.push("delivered_at IS NULL");
   return { sql: conditions.join(" AND "), args, order: q.sort === "asc" ? "ASC" : "DESC" };
 }

@@ -2,6 +2,7 @@
 // ones (tombstones), Idempotency-Keys, topics, and a small key/value state table. Every query is
 // served by an index, so reads and writes cost the same at 10 messages as at 100,000 (bench/).
 
+import type { DeliveryVia } from "../protocol/envelope.js";
 import type { MessageQuery } from "./message-query.js";
 import { messageFilter } from "./message-query.js";
 import { migrate } from "./schema.js";
@@ -17,6 +18,24 @@ export interface StoredMessage {
   expiresAt: number;
   /** The envelope, serialized once. */
   json: string;
+  /** When the copy was first handed to its recipient (SPEC §11.1), and how; null while unread. */
+  deliveredAt: number | null;
+  via: DeliveryVia | null;
+  /** The state its sender has heard of: 0 nothing, 1 stored, 2 delivered. */
+  reported: number;
+  /** How many replies deep it is (SPEC §12). */
+  depth: number;
+}
+
+/** A copy's state as its sender is told it (durable-objects/delivery-reports.ts). */
+export interface StateRow {
+  ts: number;
+  id: string;
+  sender: string;
+  deliveredAt: number | null;
+  via: DeliveryVia | null;
+  reported: number;
+  expiresAt: number;
 }
 
 /** An id this inbox has held (stored or deleted), and what it was sent with. */
@@ -74,6 +93,19 @@ const STEPS = [
   `CREATE TRIGGER IF NOT EXISTS messages_channels AFTER INSERT ON messages WHEN NEW.topic IS NOT NULL BEGIN
      INSERT INTO channels (topic, last_ts) VALUES (NEW.topic, NEW.ts) ON CONFLICT(topic) DO UPDATE SET last_ts = excluded.last_ts;
    END`,
+  // 3: delivery state (SPEC §11.1). \`reported\` is what the copy's sender has heard of (0 nothing,
+  // 1 stored, 2 delivered); acks and expiries, whose rows go, are kept as events until reported.
+  `ALTER TABLE messages ADD COLUMN delivered_at INTEGER;
+   ALTER TABLE messages ADD COLUMN via TEXT;
+   ALTER TABLE messages ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE IF NOT EXISTS state_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     sender TEXT NOT NULL,
+     event TEXT NOT NULL
+   );`,
+  // 4: the loop guard (SPEC §12): each message's reply depth, remembered after deletion too.
+  `ALTER TABLE messages ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deleted_ids ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Channels kept per inbox; older topics are forgotten first. */
@@ -92,6 +124,10 @@ function toMessage(row: Row): StoredMessage {
     bodyHash: row.body_hash as string,
     expiresAt: row.expires_at as number,
     json: row.envelope as string,
+    deliveredAt: (row.delivered_at as number | null) ?? null,
+    via: (row.via as DeliveryVia | null) ?? null,
+    reported: row.reported as number,
+    depth: row.depth as number,
   };
 }
 
@@ -114,9 +150,57 @@ export class MessageStore {
   /** One statement (the channel's recency follows by trigger), so it is atomic on its own. */
   insert(message: StoredMessage): void {
     this.sql.exec(
-      "INSERT INTO messages (ts, id, sender, topic, body_hash, expires_at, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      message.ts, message.id, message.sender, message.topic, message.bodyHash, message.expiresAt, message.json,
+      "INSERT INTO messages (ts, id, sender, topic, body_hash, expires_at, envelope, reported, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      message.ts, message.id, message.sender, message.topic, message.bodyHash, message.expiresAt, message.json, message.reported, message.depth,
     );
+  }
+
+  /** Marks copies delivered, those not delivered yet: one statement for a whole page. */
+  markDelivered(ts: number[], at: number, via: DeliveryVia): void {
+    this.sql.exec(
+      "UPDATE messages SET delivered_at = ?, via = ? WHERE ts IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL",
+      at, via, JSON.stringify(ts),
+    );
+  }
+
+  /** The copies whose state their sender has not heard of (read once, when the object starts). */
+  unreported(): StateRow[] {
+    return this.sql
+      .exec<Row>(
+        `SELECT ts, id, sender, delivered_at, via, reported, expires_at FROM messages
+         WHERE reported < (CASE WHEN delivered_at IS NULL THEN 1 ELSE 2 END)`,
+      )
+      .toArray()
+      .map((row) => ({
+        ts: row.ts as number,
+        id: row.id as string,
+        sender: row.sender as string,
+        deliveredAt: (row.delivered_at as number | null) ?? null,
+        via: (row.via as DeliveryVia | null) ?? null,
+        reported: row.reported as number,
+        expiresAt: row.expires_at as number,
+      }));
+  }
+
+  /** Their senders heard of `state` (1 stored, 2 delivered) for these copies: one statement. */
+  markReported(ts: number[], state: 1 | 2): void {
+    this.sql.exec("UPDATE messages SET reported = MAX(reported, ?) WHERE ts IN (SELECT value FROM json_each(?))", state, JSON.stringify(ts));
+  }
+
+  addStateEvent(sender: string, event: string): void {
+    this.sql.exec("INSERT INTO state_events (sender, event) VALUES (?, ?)", sender, event);
+  }
+
+  stateEvents(limit: number): { seq: number; sender: string; event: string }[] {
+    return this.sql.exec<{ seq: number; sender: string; event: string }>("SELECT seq, sender, event FROM state_events ORDER BY seq LIMIT ?", limit).toArray();
+  }
+
+  deleteStateEvents(seqs: number[]): void {
+    this.sql.exec("DELETE FROM state_events WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(seqs));
+  }
+
+  hasStateEvents(): boolean {
+    return this.sql.exec("SELECT 1 FROM state_events LIMIT 1").toArray().length > 0;
   }
 
   rememberIdempotencyKey(key: string, known: KnownId, expiresAt: number): void {
@@ -151,10 +235,6 @@ export class MessageStore {
     return { known: null, expiredTs };
   }
 
-  removeByTs(ts: number): void {
-    this.sql.exec("DELETE FROM messages WHERE ts = ?", ts);
-  }
-
   /**
    * The largest ts this inbox ever assigned: from the stored rows, or the floor written when
    * expiry removed them, so ts keeps increasing across restarts without a write per message.
@@ -179,6 +259,17 @@ export class MessageStore {
     return row ? toMessage(row) : null;
   }
 
+  /** The reply depth of a message this inbox received (held or deleted), while its TTL lasts. */
+  depthOf(id: string, now: number): number | null {
+    const row = this.sql
+      .exec<{ depth: number }>(
+        "SELECT depth FROM messages WHERE id = ? AND expires_at > ? UNION ALL SELECT depth FROM deleted_ids WHERE id = ? AND expires_at > ? LIMIT 1",
+        id, now, id, now,
+      )
+      .toArray()[0];
+    return row?.depth ?? null;
+  }
+
   /** Up to `limit + 1` matching messages in the requested order: the extra row tells `hasMore`. */
   query(q: MessageQuery, now: number): StoredMessage[] {
     const filter = messageFilter(q);
@@ -201,23 +292,23 @@ export class MessageStore {
       if (!row) continue;
       const message = toMessage(row);
       this.sql.exec(
-        "INSERT OR REPLACE INTO deleted_ids (id, ts, body_hash, expires_at) VALUES (?, ?, ?, ?)",
-        message.id, message.ts, message.bodyHash, message.expiresAt,
+        "INSERT OR REPLACE INTO deleted_ids (id, ts, body_hash, expires_at, depth) VALUES (?, ?, ?, ?, ?)",
+        message.id, message.ts, message.bodyHash, message.expiresAt, message.depth,
       );
       deleted.push(message);
     }
     return deleted;
   }
 
-  /** Removes up to EXPIRY_BATCH expired rows of each table; answers the expired messages' ts. */
-  purgeExpired(now: number): number[] {
+  /** Removes up to EXPIRY_BATCH expired rows of each table; answers the expired messages. */
+  purgeExpired(now: number): StoredMessage[] {
     const gone = this.sql
-      .exec<{ ts: number }>(
-        "DELETE FROM messages WHERE ts IN (SELECT ts FROM messages WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING ts",
+      .exec<Row>(
+        "DELETE FROM messages WHERE ts IN (SELECT ts FROM messages WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING *",
         now, EXPIRY_BATCH,
       )
       .toArray()
-      .map((row) => row.ts);
+      .map(toMessage);
     this.sql.exec("DELETE FROM deleted_ids WHERE id IN (SELECT id FROM deleted_ids WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)", now, EXPIRY_BATCH);
     this.sql.exec(
       "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",

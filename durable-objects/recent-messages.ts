@@ -46,6 +46,15 @@ export class RecentMessages {
     });
   }
 
+  /** A cached copy was marked delivered (through a row read from storage, not this object). */
+  delivered(ts: number, at: number, via: StoredMessage["via"]): void {
+    const hit = this.items.find((m) => m.ts === ts);
+    if (hit && hit.deliveredAt === null) {
+      hit.deliveredAt = at;
+      hit.via = via;
+    }
+  }
+
   byId(id: string, now: number): StoredMessage | null | undefined {
     const hit = this.items.find((m) => m.id === id);
     if (hit) return hit.expiresAt > now ? hit : null;

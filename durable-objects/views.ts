@@ -55,29 +55,29 @@ export class Views {
   }
 
   /** The agent made an authenticated request, or is waiting in a long-poll. */
-  async seen(now: number): Promise<void> {
+  seen(now: number): void {
     this.lastSeen = now;
     if (this.presenceDueAt !== null) return;
     // At once when the last push is over an interval old, else at the end of the interval.
     this.presenceDueAt = Math.max(now, this.presencePushedAt + this.limits.presencePushS * 1000);
-    await this.scheduler.wake(this.presenceDueAt);
+    this.scheduler.wake(this.presenceDueAt);
   }
 
   /** A message was stored in this inbox. */
-  async stored(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipient: string): Promise<void> {
+  stored(message: StoredMessage, envelope: Omit<Envelope, "ts">, recipient: string): void {
     this.feed.add(message.topic, message.ts, () => feedItem(message, envelope, recipient));
-    await this.scheduleFlush();
+    this.scheduleFlush();
   }
 
-  async attempted(attempt: WebhookAttempt): Promise<void> {
+  attempted(attempt: WebhookAttempt): void {
     this.feed.addAttempt(attempt);
-    await this.scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** A message reached its agent (webhook 2xx, or a waiting long-poll answered) this long after it was stored. */
-  async delivered(latencyMs: number): Promise<void> {
+  delivered(latencyMs: number): void {
     this.feed.addLatency(latencyMs);
-    await this.scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** Drops what was collected (the agent's inbox was deleted). */
@@ -87,12 +87,12 @@ export class Views {
     this.feedNotBefore = 0;
   }
 
-  private async scheduleFlush(): Promise<void> {
+  private scheduleFlush(): void {
     const now = Date.now();
     this.feedAddedAt = now;
     if (this.feedDueAt !== null) return;
     this.feedDueAt = Math.max(now + this.limits.feedFlushMs, this.feedNotBefore);
-    await this.scheduler.wake(this.feedNextDue()!);
+    this.scheduler.wake(this.feedNextDue()!);
   }
 
   /** The push is due at the shard's slot, or once the inbox has been quiet IDLE_PUSH_MS. */

@@ -25,14 +25,16 @@ export interface WebhookHost {
   config(): AgentConfig | null;
   /** The stored message, or null once it was deleted or expired. */
   message(ts: number): StoredMessage | null;
+  /** A 2xx: the copy reached its agent (its delivery state). */
+  deliveredTo(message: StoredMessage): void;
   /** `deleteOnDelivery`: remove a delivered message from the inbox. */
   deleteDelivered(id: string): void;
   /** Turn the webhook off (a 410 Gone, a URL the policy refuses): the record shows why. */
   disable(reason: string): Promise<void>;
   /** Every attempt, for the admin views. */
-  attempted(attempt: WebhookAttempt): Promise<void>;
+  attempted(attempt: WebhookAttempt): void;
   /** A message reached its agent this long after it was stored. */
-  delivered(latencyMs: number): Promise<void>;
+  delivered(latencyMs: number): void;
 }
 
 /** Attempts per alarm run, within the platform's subrequest limit per invocation. */
@@ -111,7 +113,7 @@ export class WebhookSender implements AlarmTask {
       const refused = webhookUrlProblem(config.webhookUrl, this.limits.allowPrivateWebhooks);
       if (refused !== null) {
         const reason = `webhookUrl ${refused} (ALLOW_PRIVATE_WEBHOOKS=${this.limits.allowPrivateWebhooks}); not sent`;
-        await log(REFUSED, "disabled", reason);
+        log(REFUSED, "disabled", reason);
         this.queue.clear();
         await this.host.disable(`${reason}, at ${isoTime(now)}`);
         return;
@@ -121,17 +123,18 @@ export class WebhookSender implements AlarmTask {
 
       switch (verdict(result.status)) {
         case "delivered":
-          await log(result, "delivered");
-          await this.host.delivered(Date.now() - message.ts);
+          log(result, "delivered");
+          this.host.delivered(Date.now() - message.ts);
+          this.host.deliveredTo(message);
           this.queue.remove(head.seq);
           if (config.deleteOnDelivery) this.host.deleteDelivered(message.id);
           continue;
         case "failed":
-          await log(result, "failed"); // this message cannot be delivered (4xx); the queue moves on
+          log(result, "failed"); // this message cannot be delivered (4xx); the queue moves on
           this.queue.remove(head.seq);
           continue;
         case "gone":
-          await log(result, "disabled");
+          log(result, "disabled");
           this.queue.clear();
           await this.host.disable(`410 Gone from ${new URL(config.webhookUrl).host} at ${isoTime(now)}`);
           return;
@@ -139,11 +142,11 @@ export class WebhookSender implements AlarmTask {
           const firstAt = head.firstAt ?? now;
           const nextAt = now + retryDelayMs(attempt, this.limits, result.retryAfterS);
           if (nextAt - firstAt > this.limits.webhookRetryHorizonS * 1000) {
-            await log(result, "failed", `${result.error}; gave up after ${attempt} attempts`);
+            log(result, "failed", `${result.error}; gave up after ${attempt} attempts`);
             this.queue.remove(head.seq);
             continue;
           }
-          await log(result, "retrying");
+          log(result, "retrying");
           this.queue.postpone(head.seq, attempt, nextAt, firstAt);
           return;
         }
@@ -160,16 +163,16 @@ export class WebhookSender implements AlarmTask {
     const refused = webhookUrlProblem(config.webhookUrl, this.limits.allowPrivateWebhooks);
     if (refused !== null) {
       const error = `webhookUrl ${refused}; not sent`;
-      await this.log(config.name, null, webhookId, 1, REFUSED, "test", error);
+      this.log(config.name, null, webhookId, 1, REFUSED, "test", error);
       return { ok: false, webhookId, status: null, latencyMs: 0, error };
     }
     const body = JSON.stringify({ type: "webhook.test", id: webhookId, agent: config.name, ts: isoTime(now) });
     const result = await postWebhook(config.webhookUrl, signingSecrets(config, now), webhookId, body, this.limits.webhookTimeoutMs);
-    await this.log(config.name, null, webhookId, 1, result, "test", result.error);
+    this.log(config.name, null, webhookId, 1, result, "test", result.error);
     return { ok: verdict(result.status) === "delivered", webhookId, status: result.status, latencyMs: result.latencyMs, error: result.error };
   }
 
-  private async log(
+  private log(
     agent: string,
     messageId: string | null,
     webhookId: string,
@@ -177,7 +180,7 @@ export class WebhookSender implements AlarmTask {
     result: AttemptResult,
     outcome: WebhookAttempt["outcome"],
     error: string | null,
-  ): Promise<void> {
+  ): void {
     const record: WebhookAttempt = {
       at: isoTime(Date.now()),
       agent,
@@ -190,6 +193,6 @@ export class WebhookSender implements AlarmTask {
       outcome,
     };
     this.queue.log(record);
-    await this.host.attempted(record);
+    this.host.attempted(record);
   }
 }

@@ -49,6 +49,10 @@ export interface Envelope {
   signature?: string;
   sentAt?: string;
   ttl?: number;
+  /** Replies between agents (SPEC §12): 0 without replyTo, else the replied-to message's depth + 1. */
+  depth?: number;
+  /** In answers to the recipient only: whether this copy had been delivered before this answer. */
+  delivered?: boolean;
 }
 
 export interface RecipientReceipt {
@@ -56,10 +60,35 @@ export interface RecipientReceipt {
   ts: string;
 }
 
+/** How a copy first reached its recipient (SPEC §11.1). */
+export type DeliveryVia = "poll" | "webhook" | "mcp";
+export const DELIVERY_VIAS: readonly DeliveryVia[] = ["poll", "webhook", "mcp"];
+
+/** Where a stored copy is: stored → delivered → acked, or expired; rejected when it was never stored. */
+export type DeliveryStatus = "stored" | "delivered" | "acked" | "expired" | "rejected";
+
+/** One recipient's copy, as its sender sees it (GET /messages/:id/receipts). */
+export interface DeliveryReceipt {
+  name: string;
+  status: DeliveryStatus;
+  /** The copy's ts in the recipient's inbox (the send's time, for a rejected copy). */
+  ts: string;
+  deliveredAt?: string;
+  via?: DeliveryVia;
+  ackedAt?: string;
+  /** A rejected copy's reason (INBOX_FULL, UNAVAILABLE, …). */
+  code?: string;
+}
+
+/** 200 of GET /messages/:id/receipts: a row per recipient, or counts for a broadcast. */
+export type Receipts =
+  | { id: string; ts: string; recipients: DeliveryReceipt[] }
+  | { id: string; ts: string; broadcast: { total: number; stored: number; delivered: number; acked: number; rejected: number } };
+
 export interface RejectedRecipient {
   name: string;
   /** UNAVAILABLE: that inbox could not be reached; sending again with the same id stores only the missing copies. */
-  code: "INBOX_FULL" | "CONFLICT" | "UNKNOWN_RECIPIENT" | "UNAVAILABLE";
+  code: "INBOX_FULL" | "CONFLICT" | "UNKNOWN_RECIPIENT" | "UNAVAILABLE" | "NOT_ACCEPTED";
 }
 
 /** 201 (or 200 for an idempotent replay) of POST /messages. */
@@ -96,11 +125,27 @@ export interface AgentPublic {
 }
 
 /** `GET /agents/me` and answers to the agent itself or the admin. */
+/** Whom an agent accepts messages from (SPEC §12). */
+export type ContactPolicy = "anyone" | "contacts";
+
 export interface AgentPrivate extends AgentPublic {
   createdAt: string;
   webhookUrl: string | null;
   webhookDisabled: string | null;
   deleteOnDelivery: boolean;
+  accept: ContactPolicy;
+  /** With `accept: "contacts"`, the only senders accepted (names compared case-insensitively). */
+  contacts: string[];
+}
+
+/** One entry of GET /agents/:name/keys, oldest first (SPEC §12). */
+export interface KeyHistoryEntry {
+  publicKey: string | null;
+  signingKey: string | null;
+  since: string;
+  by: "registration" | "agent" | "admin";
+  /** The agent's keyChangeSignature by its previous signing key, when it made the change itself. */
+  signature?: string;
 }
 
 /** 201 of POST /agents and POST /register. */
@@ -178,8 +223,20 @@ export interface AgentPatch {
   capabilities?: string[];
   publicKey?: string;
   signingKey?: string;
+  /** Base64 Ed25519 signature by the previous signing key over keyChangeStatement(...) (SPEC §12). */
+  keyChangeSignature?: string;
   deleteOnDelivery?: boolean;
+  accept?: ContactPolicy;
+  contacts?: string[];
   owner?: string;
+}
+
+/**
+ * What an agent signs, with its current signing key, to change its keys (SPEC §12): the canonical
+ * JSON (RFC 8785) of this object, with the keys it will have after the change (null for none).
+ */
+export function keyChangeStatement(name: string, publicKey: string | null, signingKey: string | null) {
+  return { type: "clawtalk-key-change", name, publicKey, signingKey } as const;
 }
 
 /** Body of POST /invites. */

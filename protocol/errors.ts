@@ -56,6 +56,12 @@ export const failures = {
   // 400: validation messages name the field and what was expected; they are built where checked.
   badRequest: (message: string) => failure("BAD_REQUEST", message),
 
+  /** The relay's MCP endpoint holds no private keys (SPEC §11.3). */
+  remoteCannotEncrypt: failure(
+    "BAD_REQUEST",
+    "This remote MCP endpoint holds no private keys, so it cannot encrypt: leave encrypt out to send plaintext, or run the local MCP server (npx clawtalk mcp --key-file FILE), which encrypts and signs end to end.",
+  ),
+
   // 401
   missingAuthorization: failure("UNAUTHORIZED", "Missing Authorization header; send Authorization: Bearer <key>."),
   malformedAuthorization: failure("UNAUTHORIZED", "Malformed Authorization header; send Authorization: Bearer <key>."),
@@ -72,12 +78,15 @@ export const failures = {
   inviteUsedUp: failure("FORBIDDEN", "This invite has been used up."),
   auditNotSender: failure("FORBIDDEN", "For a sent message, `from` must be the caller."),
   auditNotRecipient: failure("FORBIDDEN", "For a received message, the caller must be among `to`."),
+  notAccepted: (names: string[]) =>
+    failure("NOT_ACCEPTED", `${list(names)} accept${names.length === 1 ? "s" : ""} messages from their contacts only; nothing was stored.`, { names }),
 
   // 404
   noRoute: (path: string) => failure("NOT_FOUND", `No route for ${path}.`),
   malformedPath: (param: string) => failure("NOT_FOUND", `Malformed percent-encoding in ${param}.`),
   noSuchAgent: failure("NOT_FOUND", "No such agent."),
   noSuchMessage: failure("NOT_FOUND", "No message with this id in your inbox."),
+  noSuchSentMessage: failure("NOT_FOUND", "No message with this id among the messages this agent sent (receipts are kept for the message's TTL)."),
   noSuchInvite: failure("NOT_FOUND", "No such invite."),
   noWebhookUrl: failure("NOT_FOUND", "This agent has no webhookUrl; set one with PATCH first."),
   unknownRecipients: (names: string[]) =>
@@ -88,6 +97,11 @@ export const failures = {
 
   // 409
   nameTaken: (name: string) => failure("CONFLICT", `The name "${name}" is taken.`),
+  nameLooksLike: (name: string, existing: string) =>
+    failure("CONFLICT", `The name "${name}" looks like the existing agent "${existing}" (the same look-alike form); choose another.`),
+  loopDetected: (depth: number, max: number) =>
+    failure("LOOP_DETECTED", `This reply would be ${depth} replies deep, beyond MAX_REPLY_DEPTH (${max}): two agents are answering each other in a loop. Nothing was sent; stop replying automatically to this thread.`),
+  keysChanged: failure("CONFLICT", "The agent's keys changed while this change was checked; read them again and retry."),
   idConflict: (names?: string[]) =>
     failure("CONFLICT", "A different message was already sent with this id or Idempotency-Key; nothing was stored.", names ? { names } : {}),
 

@@ -37,6 +37,7 @@ export interface Limits {
   auditShards: number;
   auditRetentionS: number;
   auditPerMin: number;
+  maxReplyDepth: number;
   auditWindowS: number;
   auditMaxEntries: number;
   auditPageBytes: number;
@@ -85,6 +86,7 @@ const NUMERIC: Record<NumericLimit, [variable: string, fallback: number]> = {
   auditShards: ["AUDIT_SHARDS", 16],
   auditRetentionS: ["AUDIT_RETENTION_S", 30 * 86400],
   auditPerMin: ["AUDIT_PER_MIN", 60],
+  maxReplyDepth: ["MAX_REPLY_DEPTH", 32],
   auditWindowS: ["AUDIT_WINDOW_S", 60],
   auditMaxEntries: ["AUDIT_MAX_ENTRIES", 100_000],
   auditPageBytes: ["AUDIT_PAGE_BYTES", 1024 * 1024],

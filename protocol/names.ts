@@ -20,3 +20,13 @@ export function isValidName(name: string): boolean {
 
 export const API_KEY_PREFIX = "ct_";
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
+
+/**
+ * The look-alike form of a name (SPEC §12): two names with the same form could pass for each
+ * other, so a registration whose form equals an existing agent's is refused. Case is folded; `0`
+ * reads as `o`; `1`, `I`, `i` and `l` all read as `l` (after folding, an uppercase I is an i, so
+ * i must join them for `aIice` and `ALICE` to meet `alice`); `rn` reads as `m` and `vv` as `w`.
+ */
+export function lookalikeForm(name: string): string {
+  return name.toLowerCase().replace(/[1il]/g, "l").replace(/0/g, "o").replace(/rn/g, "m").replace(/vv/g, "w");
+}

@@ -3,6 +3,7 @@
 // Presence and the Audit log).
 
 import { readLimits, type Limits } from "../protocol/limits.js";
+import { openApiDocument as openApiSchema } from "../protocol/wire-schemas.js";
 import { errorResponse, finish, json } from "./http.js";
 import { openApiDocument } from "./openapi.js";
 import { createRouter, endpoint, type RouteTable } from "./router.js";
@@ -11,6 +12,7 @@ import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { inviteRoutes } from "./routes/invites.js";
+import { mcpRoutes } from "./routes/mcp.js";
 import { messageRoutes } from "./routes/messages.js";
 import { systemRoutes } from "./routes/system.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -26,16 +28,19 @@ export const routes: RouteTable = {
   ...agentRoutes,
   ...inviteRoutes,
   ...messageRoutes,
+  ...mcpRoutes,
   ...auditRoutes,
   ...webhookRoutes,
   ...adminRoutes,
   ...dashboardRoutes,
   "/openapi.json": {
     GET: endpoint({
+      operationId: "getOpenApiDocument",
       summary: "This API, as OpenAPI 3.1",
       access: "public",
+      answers: { 200: { description: "The OpenAPI document, with this relay's origin as its server", json: openApiSchema } },
       async handle(c) {
-        return json(openApiDocument(routes, c.limits));
+        return json(openApiDocument(routes, c.limits, c.url.origin));
       },
     }),
   },

@@ -6,7 +6,7 @@
 
 import { IttyRouter } from "itty-router";
 import type { z } from "zod";
-import { failures, RelayError, unwrap } from "../protocol/errors.js";
+import { failures, RelayError, unwrap, type ErrorCode } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { inboxStub } from "../durable-objects/stubs.js";
@@ -43,7 +43,33 @@ export interface RouteContext<A extends Access = Access, B = unknown> {
 /** A request body's schema, built for the deployment's limits (e.g. MULTICAST_MAX). */
 export type BodySchema<B> = (limits: Limits) => z.ZodType<B>;
 
+/** A success answer of an endpoint, as /openapi.json describes it and the tests check it. */
+export interface Answer {
+  description: string;
+  /** The JSON body's schema (protocol/wire-schemas.ts); absent when the answer has no JSON body. */
+  json?: z.ZodType;
+  /** A body that is not JSON: its media types (the dashboard's files). */
+  media?: readonly string[];
+  /** Headers of the answer a client needs (e.g. a redirect's Location), with what they say. */
+  headers?: Record<string, string>;
+}
+
+export type SuccessStatus = 200 | 201 | 202 | 204 | 308;
+
+/**
+ * A query parameter or request header the handler reads (worker/query.ts parses them): what
+ * /openapi.json says of it. The schema may depend on the deployment's limits (PAGE_MAX, ...).
+ */
+export interface Parameter {
+  name: string;
+  description: string | ((limits: Limits) => string);
+  schema: z.ZodType | ((limits: Limits) => z.ZodType);
+  required?: boolean;
+}
+
 export interface Endpoint<A extends Access = Access, B = undefined> {
+  /** The operation's stable name in /openapi.json (and so in generated clients): a verb and a noun. */
+  operationId: string;
   summary: string;
   access: A;
   /** `:name` must be the calling agent (or `me`); the admin may act on any agent. */
@@ -55,15 +81,21 @@ export interface Endpoint<A extends Access = Access, B = undefined> {
    */
   keyCheck?: "handler";
   body?: BodySchema<B>;
+  query?: readonly Parameter[];
+  headers?: readonly Parameter[];
+  /** What a success answers, by status. */
+  answers: Partial<Record<SuccessStatus, Answer>>;
+  /**
+   * The error codes the handler (or the object it calls) answers, beyond those that follow from
+   * the declaration: 401 for a key, 403 for `agent` access or `ownRecord`, 400 and 413 for a body,
+   * 404 for a path parameter, 500 always (worker/openapi.ts `errorCodes`).
+   */
+  fails?: readonly ErrorCode[];
   handle(c: RouteContext<A, B>): Promise<Response>;
 }
 
 /** An endpoint with its types erased, as the route table holds it. */
-export interface AnyEndpoint {
-  summary: string;
-  access: Access;
-  ownRecord?: boolean;
-  keyCheck?: "handler";
+export interface AnyEndpoint extends Omit<Endpoint<Access, unknown>, "body" | "handle"> {
   body?: BodySchema<unknown>;
   handle(c: RouteContext<Access, unknown>): Promise<Response>;
 }

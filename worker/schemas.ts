@@ -57,11 +57,20 @@ const shortText = (max: number) =>
 
 const capabilities = z.array(shortText(64)).max(32);
 
-/** A JSON object payload is kept exactly as parsed (not rebuilt), so nothing in it is rewritten. */
-const jsonObject = z.custom<{ [key: string]: JsonValue }>(
-  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
-  "expected a string or a JSON object",
-);
+/** Up to 1,000 agent names, which need not exist yet; repeats (in any case) are dropped, the first spelling kept. */
+const MAX_CONTACTS = 1000;
+const contacts = z
+  .array(z.string().regex(NAME_PATTERN, "expected agent names (2-32 characters of A-Z a-z 0-9 _ -)"))
+  .max(MAX_CONTACTS, `expected at most ${MAX_CONTACTS} names`)
+  .transform((names) => names.filter((name, i) => names.findIndex((other) => nameKey(other) === nameKey(name)) === i));
+
+/**
+ * A JSON object payload is kept exactly as parsed (not rebuilt), so nothing in it is rewritten;
+ * its JSON Schema (for /openapi.json) says what the check accepts.
+ */
+const jsonObject = z
+  .custom<{ [key: string]: JsonValue }>((value) => typeof value === "object" && value !== null && !Array.isArray(value), "expected a string or a JSON object")
+  .meta({ type: "object", additionalProperties: {} });
 
 const sealedPart = z.strictObject({ payload: z.string(), nonce, signature: optional(signature) });
 
@@ -78,12 +87,16 @@ function sendSchema(limits: Limits) {
       to: z.union([z.string(), z.array(z.string())], { error: 'expected a name, an array of names or "broadcast"' }),
       type: z.enum(["request", "response", "notification"], { error: `expected one of ${MESSAGE_TYPES.join(", ")}` }),
       encrypted: z.boolean(),
-      payload: optional(z.union([z.string(), jsonObject], { error: "expected a string or a JSON object" })),
+      payload: optional(
+        z.union([z.string(), jsonObject], { error: "expected a string or a JSON object" }).meta({ description: "Text or a JSON object; base64 ciphertext when encrypted" }),
+      ),
       payloads: optional(
-        // zod's record silently skips a `__proto__` key; refuse it here so no entry goes unseen.
-        z
-          .custom<object>((v) => typeof v !== "object" || v === null || !Object.hasOwn(v, "__proto__"), '"__proto__" is not a recipient')
-          .pipe(z.record(z.string(), sealedPart)),
+        // zod's record silently skips a `__proto__` key; refuse it first so no entry goes unseen.
+        // (A preprocess step, so /openapi.json describes the record.)
+        z.preprocess((v, ctx) => {
+          if (typeof v === "object" && v !== null && Object.hasOwn(v, "__proto__")) ctx.addIssue({ code: "custom", message: '"__proto__" is not a recipient' });
+          return v;
+        }, z.record(z.string(), sealedPart)),
       ),
       topic: optional(topic),
       correlationId: optional(shortText(256)),
@@ -146,7 +159,7 @@ function auditSchema(limits: Limits) {
       to: z.union([z.string(), z.array(z.string())], { error: 'expected a name, an array of names or "broadcast"' }),
       topic: optional(topic),
       correlationId: optional(shortText(256)),
-      payload: z.custom<JsonValue>((value) => value !== undefined, "is required"),
+      payload: z.custom<JsonValue>((value) => value !== undefined, "is required").meta({ description: "Any JSON value (sealed: a base64 string)" }),
       sealed: optional(z.boolean()),
       ts: isoTimestamp,
     })
@@ -191,7 +204,10 @@ function schemas(limits: Limits) {
       capabilities: optional(capabilities),
       publicKey: optional(publicKey),
       signingKey: optional(signingKey),
+      keyChangeSignature: optional(signature),
       deleteOnDelivery: optional(z.boolean()),
+      accept: optional(z.enum(["anyone", "contacts"], { error: 'expected "anyone" or "contacts"' })),
+      contacts: optional(contacts),
       owner: optional(shortText(128)),
     }),
     invite: z.strictObject({
@@ -224,13 +240,6 @@ export const bodies = {
   ack: (limits: Limits): z.ZodType<{ ids: string[] }> => schemasFor(limits).ack,
   audit: (limits: Limits): z.ZodType<AuditRequest> => schemasFor(limits).audit,
 };
-
-/** JSON Schemas of the request bodies, for /openapi.json: generated from the validators themselves. */
-export function bodyJsonSchemas(limits: Limits): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(schemasFor(limits)).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input", unrepresentable: "any" })]),
-  );
-}
 
 function describe(issue: z.core.$ZodIssue): string {
   const field = issue.path.map(String).join(".");

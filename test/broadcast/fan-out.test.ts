@@ -67,7 +67,8 @@ describe("broadcast", () => {
       const mine = copies.get(agent.name)!;
       expect(mine).toHaveLength(1);
       const copy = mine[0]!;
-      expect(copy).toEqual({ ...broadcastBody("to everyone", sent), id, from: caster.name, ts: copy.ts });
+      // `delivered`: whether this copy had been read before (the polling above reads it).
+      expect(copy).toEqual({ ...broadcastBody("to everyone", sent), id, from: caster.name, ts: copy.ts, depth: 0, delivered: expect.any(Boolean) });
       expect(copy.ts).toMatch(/Z$/);
     }
     // The fan-out visits agents in name order and the sender's name sorts first, so by now it
@@ -128,4 +129,51 @@ describe("broadcast", () => {
     expect(copies.size).toBe(120);
     for (const mine of copies.values()) expect(mine).toHaveLength(1);
   }, 120_000);
+});
+
+describe("a broadcast's receipts (SPEC §11.1)", () => {
+  type Counts = { total: number; stored: number; delivered: number; acked: number; rejected: number };
+  const counts = async (caster: TestAgent, id: string) => {
+    const reply = await call<{ id: string; ts: string; broadcast: Counts }>("GET", `/messages/${id}/receipts`, { key: caster.apiKey });
+    expect(reply.status).toBe(200);
+    expect(Object.keys(reply.body).sort()).toEqual(["broadcast", "id", "ts"]);
+    return reply.body.broadcast;
+  };
+
+  it("are counts, not a row per agent: stored once fanned out, then delivered and acked as this file's listeners read and ack", async () => {
+    const caster = await register("caster");
+    const others = await listeners(4);
+    const reply = await send<SendResponse>(caster, broadcastBody("count me"));
+    const id = reply.body.id;
+    await untilAllHave(others, caster, id); // each listener has read it once (a page with from=)
+    // Every agent of this relay but the sender got a copy (other files' agents too): the counts
+    // add up, and cover at least this file's listeners.
+    await vi.waitFor(async () => expect((await counts(caster, id)).delivered).toBeGreaterThanOrEqual(others.length), { timeout: 20_000, interval: 200 });
+    const read = await counts(caster, id);
+    expect(read.total).toBe(read.stored + read.rejected);
+    expect(read.stored).toBeGreaterThanOrEqual(others.length);
+    for (const agent of others) expect((await call("DELETE", `/messages/${id}`, { key: agent.apiKey })).status).toBe(204);
+    await vi.waitFor(async () => expect((await counts(caster, id)).acked).toBeGreaterThanOrEqual(others.length), { timeout: 20_000, interval: 200 });
+  });
+});
+
+describe("a broadcast and the contact policy (SPEC §12)", () => {
+  it("skips an inbox that accepts contacts only (counted as rejected) and reaches the others", async () => {
+    const caster = await register("caster");
+    // The fan-out goes in name order: once the last listener has the copy, it has passed the first.
+    const [closed, , last] = (await listeners(3)).sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+    expect((await call("PATCH", `/agents/${closed!.name}`, { key: closed!.apiKey, json: { accept: "contacts", contacts: [] } })).status).toBe(200);
+    const reply = await send<SendResponse>(caster, broadcastBody("to whoever accepts"));
+    await untilAllHave([last!], caster, reply.body.id);
+    expect(await from(closed!, caster)).toEqual([]);
+    // The batch's receipt rows are written once all its inboxes answered.
+    await vi.waitFor(
+      async () => {
+        const counts = await call<{ broadcast: { rejected: number; stored: number; total: number } }>("GET", `/messages/${reply.body.id}/receipts`, { key: caster.apiKey });
+        expect(counts.body.broadcast.rejected).toBeGreaterThanOrEqual(1);
+        expect(counts.body.broadcast.total).toBe(counts.body.broadcast.stored + counts.body.broadcast.rejected);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+  });
 });

@@ -161,7 +161,10 @@ describe("a delivery", () => {
 
     const stored = await call("GET", `/messages/${id}`, { key: bob.apiKey });
     expect(stored.status).toBe(200);
-    expect(arrival!.body).toBe(stored.text);
+    // The webhook body is the stored envelope, byte for byte (the same on every retry); a read by
+    // the recipient adds only its `delivered` flag at the end.
+    expect(stored.text).toMatch(/,"delivered":(true|false)\}$/);
+    expect(arrival!.body).toBe(stored.text.replace(/,"delivered":(true|false)\}$/, "}"));
     expect(JSON.parse(arrival!.body)).toMatchObject({ id, from: alice.name, to: bob.name, payload: { text: "héllo ✓ — 🦀" }, topic: "sync" });
     expect(arrival!.headers["content-type"]).toBe("application/json");
 
@@ -483,6 +486,30 @@ describe("GET /webhooks/deliveries", () => {
       expect(text).not.toContain(`127.0.0.1:${inject("receiverPort")}`);
     }
     expect(await arrivals(box)).toHaveLength(4);
+  });
+});
+
+describe("delivery state (SPEC §11.1)", () => {
+  it("a 2xx from the webhook marks the copy delivered via webhook; a page read after that says delivered: true", async () => {
+    const { box, bob, alice } = await pair();
+    const id = await sendText(alice, bob, "to the hook");
+    await arrivalsAtLeast(box, 1);
+    const reply = await call<{ recipients: { name: string; status: string; via?: string; deliveredAt?: string }[] }>(
+      "GET",
+      `/messages/${id}/receipts?wait=5&until=delivered`,
+      { key: alice.apiKey },
+    );
+    expect(reply.body.recipients).toEqual([expect.objectContaining({ name: bob.name, status: "delivered", via: "webhook", deliveredAt: expect.any(String) })]);
+    const page = await call<{ messages: { id: string; delivered: boolean }[] }>("GET", "/messages", { key: bob.apiKey });
+    expect(page.body.messages.find((m) => m.id === id)?.delivered).toBe(true);
+  });
+
+  it("a failing webhook leaves the copy stored", async () => {
+    const { box, bob, alice } = await pair([], { status: 500 });
+    const id = await sendText(alice, bob, "to a failing hook");
+    await arrivalsAtLeast(box, 2); // tried, and retried: not delivered
+    const reply = await call<{ recipients: { status: string }[] }>("GET", `/messages/${id}/receipts`, { key: alice.apiKey });
+    expect(reply.body.recipients.map((r) => r.status)).toEqual(["stored"]);
   });
 });
 

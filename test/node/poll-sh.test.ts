@@ -264,6 +264,8 @@ describe("poll.sh: messages reach the callback in order and are deleted only aft
       payload: "hello",
       topic: "sync",
       correlationId: "corr-1",
+      depth: 0, // no replyTo (SPEC §12)
+      delivered: false, // the relay's mark: this fetch was the copy's first delivery (SPEC §11.1)
     });
   });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { FeedItem, SendResponse, WebhookAttempt } from "../../protocol/envelope.js";
 import type { ErrorBody } from "../../protocol/errors.js";
-import type { AdminStats } from "../../worker/shards/stats.js";
+import type { AdminStats } from "../../protocol/wire-schemas.js";
 import { ADMIN_KEY, call, register, send, textMessage, type TestAgent } from "../support/relay.js";
 import { limits, onePerShard } from "../support/shards.js";
 

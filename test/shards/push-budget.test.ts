@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it, vi } from "vitest";
 import type { FeedItem, SendResponse } from "../../protocol/envelope.js";
-import type { AdminStats } from "../../worker/shards/stats.js";
+import type { AdminStats } from "../../protocol/wire-schemas.js";
 import { ADMIN_KEY, call, register, send, textMessage } from "../support/relay.js";
 import { limits, registerInShard } from "../support/shards.js";
 

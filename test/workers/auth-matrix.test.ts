@@ -9,12 +9,15 @@
 // - the admin key on an agent's inbox route -> 403 (except GET /messages: the global feed);
 // - an agent acting on another agent's record -> 403; the admin key may act on any record;
 // - a message id that is not in the caller's inbox -> 404, whoever owns it.
+// Every answer is also checked against what the route table declares for it (and so what
+// /openapi.json says): a declared status, and a body of exactly the declared shape.
 
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentPrivate, Envelope, Invite, MessagePage, Registration, SendResponse } from "../../protocol/envelope.js";
 import type { ErrorBody } from "../../protocol/errors.js";
 import { routes } from "../../worker/index.js";
-import type { Endpoint, Method } from "../../worker/router.js";
+import type { AnyEndpoint, Method } from "../../worker/router.js";
+import { expectDeclaredAnswer } from "../support/declared-answers.js";
 import { ADMIN_KEY, call, inbox, register, send, textMessage, uniqueName, type Reply, type TestAgent } from "../support/relay.js";
 
 // ---- The scene each case runs in --------------------------------------------------------
@@ -75,6 +78,7 @@ interface Fixture {
 const FIXTURES: Record<string, Fixture> = {
   "GET /health": { request: () => ({ path: "/health" }), ok: 200 },
   "GET /openapi.json": { request: () => ({ path: "/openapi.json" }), ok: 200 },
+  "GET /dashboard": { request: () => ({ path: "/dashboard" }), ok: 308 },
   "GET /dashboard/*": { request: () => ({ path: "/dashboard/" }), ok: 200 },
   "POST /register": {
     request: async () => ({ path: "/register", json: { invite: await newInvite(), name: uniqueName("selfreg") } }),
@@ -99,6 +103,12 @@ const FIXTURES: Record<string, Fixture> = {
         expect(reply.body).not.toHaveProperty("deleteOnDelivery");
       },
     },
+  },
+  "GET /agents/:name/keys": {
+    request: (s) => ({ path: `/agents/${s.owner.name}/keys` }),
+    ok: 200,
+    // Key history is public: every agent checks a sender's key changes against it.
+    asOther: { status: 200 },
   },
   "PATCH /agents/:name": { request: (s) => ({ path: `/agents/${s.owner.name}`, json: { capabilities: ["patched"] } }), ok: 200 },
   "DELETE /agents/:name": { request: (s) => ({ path: `/agents/${s.owner.name}` }), ok: 204, usesUpScene: true },
@@ -148,6 +158,18 @@ const FIXTURES: Record<string, Fixture> = {
     usesUpScene: true,
     asOther: { status: 404 },
   },
+  "GET /messages/:id/receipts": {
+    async request(s) {
+      // Receipts are the sender's: the owner sends a message of its own (the admin names it with from=).
+      const sent = await send<SendResponse>(s.owner, textMessage(s.sender.name, "the owner's own message"));
+      // Not 201: the scene's agent was revoked (the revocation tests), and the call must be refused anyway.
+      const id = sent.status === 201 ? sent.body.id : s.messageId;
+      return { path: `/messages/${id}/receipts?from=${s.owner.name}` };
+    },
+    ok: 200,
+    // Another agent sent no message with that id: 404, as for any id not its own.
+    asOther: { status: 404 },
+  },
   "POST /messages/ack": {
     request: (s) => ({ path: "/messages/ack", json: { ids: [s.messageId] } }),
     ok: 200,
@@ -187,6 +209,18 @@ const FIXTURES: Record<string, Fixture> = {
   },
   "DELETE /audit": { request: () => ({ path: `/audit?before=${LONG_AGO}` }), ok: 200 },
   "GET /admin/stats": { request: () => ({ path: "/admin/stats?minutes=5" }), ok: 200 },
+  "GET /skill.md": { request: () => ({ path: "/skill.md" }), ok: 200 },
+  "POST /mcp": {
+    request: () => ({ path: "/mcp", json: { jsonrpc: "2.0", id: 1, method: "tools/list" } }),
+    ok: 200,
+    // Any agent may use the MCP tools, as itself.
+    asOther: {
+      status: 200,
+      check(reply) {
+        expect(reply.body).toMatchObject({ jsonrpc: "2.0", id: 1, result: { tools: expect.any(Array) } });
+      },
+    },
+  },
 };
 
 /** An audit entry the owner may log: it received the scene's message. */
@@ -237,7 +271,7 @@ const CALLERS: CallerCase[] = [
 ];
 
 /** The status SPEC §9 gives `caller` on `endpoint`. */
-function expectedStatus(endpoint: Endpoint, fixture: Fixture | undefined, caller: CallerKind): number | "success" {
+function expectedStatus(endpoint: AnyEndpoint, fixture: Fixture | undefined, caller: CallerKind): number | "success" {
   const ok = fixture?.ok ?? "success";
   if (endpoint.access === "public") return ok;
   if (caller === "anonymous") return 401;
@@ -270,7 +304,7 @@ async function expectOwnerUntouched(s: Scene): Promise<void> {
 // ---- The matrix -----------------------------------------------------------------------------
 
 const ENDPOINTS = Object.entries(routes).flatMap(([path, endpoints]) =>
-  (Object.entries(endpoints) as [Method, Endpoint][]).map(([method, endpoint]) => ({ method, path, endpoint, route: `${method} ${path}` })),
+  (Object.entries(endpoints) as [Method, AnyEndpoint][]).map(([method, endpoint]) => ({ method, path, endpoint, route: `${method} ${path}` })),
 );
 
 /** Every method and path of SPEC §4's table, as the route table spells them. */
@@ -298,6 +332,8 @@ const SPEC_ROUTES = [
   "GET /audit",
   "DELETE /audit",
   "GET /webhooks/deliveries",
+  "POST /mcp",
+  "GET /skill.md",
   "GET /openapi.json",
   "GET /dashboard/*",
 ];
@@ -343,6 +379,7 @@ for (const { method, path, endpoint, route } of ENDPOINTS) {
           json: request.json,
           headers: authorization === null ? {} : { Authorization: authorization },
         });
+        expectDeclaredAnswer({ method, path, endpoint }, reply);
 
         if (expected === "success") {
           expect(reply.status, reply.text).toBeGreaterThanOrEqual(200);

@@ -620,7 +620,8 @@ async function read(view: View, w: World): Promise<unknown> {
   if (view.endsWith("inbox")) {
     const page = await inbox<MessagePage>(agentOf(view), "sort=asc&limit=100");
     expect(page.status).toBe(200);
-    return page.body.messages;
+    // `delivered` records this very read (delivery state, SPEC §11.1); everything else must stay.
+    return page.body.messages.map(({ delivered: _delivered, ...rest }) => rest);
   }
   if (view.endsWith("record")) {
     const reply = await call("GET", `/agents/${agentOf(view).name}`, { key: ADMIN_KEY });

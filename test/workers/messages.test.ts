@@ -160,9 +160,10 @@ describe("the stored envelope", () => {
     const reply = await send<SendResponse>(alice, sent);
     expect(reply.status).toBe(201);
     const copy = await stored(bob, reply.body.id);
-    expect(copy).toEqual({ ...sent, id: reply.body.id, from: alice.name, ts: reply.body.ts });
-    // And the same through the inbox listing.
-    expect((await page(bob)).messages[0]).toEqual(copy);
+    // Plus what the relay adds: the reply depth (SPEC §12) and, for the recipient, `delivered`.
+    expect(copy).toEqual({ ...sent, id: reply.body.id, from: alice.name, ts: reply.body.ts, depth: 0, delivered: false });
+    // And the same through the inbox listing, now read before.
+    expect((await page(bob)).messages[0]).toEqual({ ...copy, delivered: true });
   });
 
   it("keeps a client-chosen id and a sentAt with an offset exactly as sent", async () => {
@@ -221,7 +222,7 @@ describe("the stored envelope", () => {
     const reply = await send<SendResponse>(alice, textMessage(bob.name, "n", { topic: null, correlationId: null, ttl: null }));
     expect(reply.status).toBe(201);
     const copy = await stored(bob, reply.body.id);
-    expect(Object.keys(copy).sort()).toEqual(["encrypted", "from", "id", "payload", "to", "ts", "type"]);
+    expect(Object.keys(copy).sort()).toEqual(["delivered", "depth", "encrypted", "from", "id", "payload", "to", "ts", "type"]);
   });
 
   it("does not add a ttl the sender left out", async () => {
@@ -259,6 +260,8 @@ describe("encrypted multicast with `payloads`", () => {
         encrypted: true,
         topic: "sealed",
         sentAt: "2026-03-01T00:00:00.000Z",
+        depth: 0,
+        delivered: false,
         ...payloads[agent.name],
       });
       expect("payloads" in copy).toBe(false);
@@ -491,7 +494,7 @@ describe("the admin's views", () => {
   });
 
   it("the admin feed answers with the same page fields as an inbox, plus its arrival cursor lastSeq", async () => {
-    const reply = await call<MessagePage<FeedItem> & { lastSeq: number | null }>("GET", "/messages?limit=1", { key: ADMIN_KEY });
+    const reply = await call<MessagePage<FeedItem> & { lastSeq: string }>("GET", "/messages?limit=1", { key: ADMIN_KEY });
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body).sort()).toEqual(["count", "cursor", "hasMore", "lastSeq", "messages", "newestTs", "oldestTs"]);
     expect(reply.body.count).toBe(reply.body.messages.length);

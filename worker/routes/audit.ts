@@ -3,14 +3,16 @@
 // clears them. Rate, quota and order are the Audit shards' (durable-objects/audit.ts); the log is
 // read and cleared over all of them (worker/shards/audit.ts).
 
+import { z } from "zod";
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
+import { auditEntry, auditPage, deletedCount } from "../../protocol/wire-schemas.js";
 import type { AuditQuery } from "../../durable-objects/audit.js";
 import { auditStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
-import { limitParam, nameParam, timeParam, topicParam } from "../query.js";
+import { limitParam, nameParam, queryParams, timeParam, topicParam } from "../query.js";
 import { endpoint, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
 import { auditShardOf, clearAudit, parseAuditBefore, readAudit } from "../shards/audit.js";
@@ -23,9 +25,12 @@ function jsonText(text: string, status = 200): Response {
 export const auditRoutes: RouteTable = {
   "/audit": {
     POST: endpoint({
+      operationId: "logAuditEntry",
       summary: "Log an audit entry about a message the caller sent or received (payload kept as posted, or sealed)",
       access: "agent",
       body: bodies.audit,
+      answers: { 201: { description: "Logged: the entry as kept", json: auditEntry } },
+      fails: ["FORBIDDEN", "RATE_LIMITED", "AUDIT_FULL"],
       async handle(c) {
         const { caller, body: entry } = c;
         const me = nameKey(caller.name);
@@ -59,8 +64,23 @@ export const auditRoutes: RouteTable = {
       },
     }),
     GET: endpoint({
+      operationId: "listAuditEntries",
       summary: "Read audit entries, newest first: {entries, cursor, hasMore} (since, before, from, to, topic, limit <= 200)",
       access: "admin",
+      query: [
+        { ...queryParams.since, description: "Only entries logged (loggedAt) strictly after this ISO time" },
+        {
+          name: "before",
+          description: "Only entries logged strictly before this ISO time, or after the page whose cursor this is (pass the previous page's cursor as it is)",
+          schema: z.string(),
+        },
+        { ...queryParams.from, description: "Only entries about messages from this sender (any case)" },
+        queryParams.to,
+        queryParams.topic,
+        queryParams.auditLimit,
+      ],
+      answers: { 200: { description: "A page of entries, newest first", json: auditPage } },
+      fails: ["BAD_REQUEST"],
       async handle(c) {
         const params = c.url.searchParams;
         const query: Omit<AuditQuery, "before"> = { limit: limitParam(params, c.limits.pageDefault, c.limits.auditPageMax) };
@@ -78,8 +98,12 @@ export const auditRoutes: RouteTable = {
       },
     }),
     DELETE: endpoint({
+      operationId: "deleteAuditEntries",
       summary: "Delete audit entries logged before `before` (required): {deleted}",
       access: "admin",
+      query: [{ ...queryParams.before, description: "Delete the entries logged before this ISO time", required: true }],
+      answers: { 200: { description: "How many entries were deleted", json: deletedCount } },
+      fails: ["BAD_REQUEST"],
       async handle(c) {
         const before = timeParam(c.url.searchParams, "before");
         if (before === undefined) throw new RelayError(failures.badRequest("before: required, an ISO-8601 timestamp."));

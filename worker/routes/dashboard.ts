@@ -15,7 +15,7 @@ import index from "../../dashboard/index.html";
 import nacl from "../../dashboard/nacl-fast.min.js";
 import panels from "../../dashboard/panels.js";
 import style from "../../dashboard/style.css";
-import { endpoint, type RouteTable } from "../router.js";
+import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 
 const JS = "text/javascript; charset=utf-8";
 
@@ -39,26 +39,45 @@ const DASHBOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+async function serveDashboard(c: RouteContext<"public">): Promise<Response> {
+  // Relative links in the page resolve against /dashboard/, not /.
+  if (c.url.pathname === "/dashboard") return Response.redirect(new URL("/dashboard/", c.url).toString(), 308);
+  const name = c.url.pathname.replace(/^\/dashboard\/?/, "") || "index.html";
+  const file = Object.hasOwn(DASHBOARD_FILES, name) ? DASHBOARD_FILES[name] : undefined;
+  if (!file) throw new RelayError(failures.noRoute(c.url.pathname));
+  return new Response(file.body, {
+    headers: {
+      "Content-Type": file.type,
+      "Content-Security-Policy": DASHBOARD_CSP,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "no-referrer",
+    },
+  });
+}
+
+/** The media types the dashboard's files are served as. */
+const MEDIA_TYPES = [...new Set(Object.values(DASHBOARD_FILES).map((file) => file.type.split(";")[0]!))];
+
+// Two entries for the API description (the redirect, the files); one handler, because
+// itty-router's "/dashboard" also matches "/dashboard/".
 export const dashboardRoutes: RouteTable = {
+  "/dashboard": {
+    GET: endpoint({
+      operationId: "openDashboard",
+      summary: "The monitoring dashboard: redirects to /dashboard/",
+      access: "public",
+      answers: { 308: { description: "To /dashboard/, so the page's relative links resolve", headers: { Location: "The dashboard's page: /dashboard/" } } },
+      handle: serveDashboard,
+    }),
+  },
   "/dashboard/*": {
     GET: endpoint({
-      summary: "The monitoring dashboard (static files; the page asks for the admin key)",
+      operationId: "getDashboardFile",
+      summary: "The monitoring dashboard's files (the page asks for the admin key)",
       access: "public",
-      async handle(c) {
-        // Relative links in the page resolve against /dashboard/, not /.
-        if (c.url.pathname === "/dashboard") return Response.redirect(new URL("/dashboard/", c.url).toString(), 308);
-        const name = c.url.pathname.replace(/^\/dashboard\/?/, "") || "index.html";
-        const file = Object.hasOwn(DASHBOARD_FILES, name) ? DASHBOARD_FILES[name] : undefined;
-        if (!file) throw new RelayError(failures.noRoute(c.url.pathname));
-        return new Response(file.body, {
-          headers: {
-            "Content-Type": file.type,
-            "Content-Security-Policy": DASHBOARD_CSP,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-          },
-        });
-      },
+      answers: { 200: { description: "The file (empty path: index.html), with a strict Content-Security-Policy", media: MEDIA_TYPES } },
+      fails: ["NOT_FOUND"],
+      handle: serveDashboard,
     }),
   },
 };

@@ -2,13 +2,15 @@
 // sender's Inbox, which takes the rate limit and stores one copy in each recipient's Inbox before
 // answering (durable-objects/outbox.ts). A broadcast is recorded there and fanned out by its alarm.
 
+import { z } from "zod";
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
 import type { RecipientReceipt, RejectedRecipient, SendRequest, SendResponse } from "../../protocol/envelope.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import { isoTime } from "../../protocol/time.js";
-import type { AcceptResult, OutgoingMessage } from "../../durable-objects/outbox.js";
+import { sendResponse } from "../../protocol/wire-schemas.js";
+import { REJECTED_CODE, type AcceptResult, type OutgoingMessage } from "../../durable-objects/outbox.js";
 import { inboxStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { resolveNames } from "../identity.js";
@@ -18,16 +20,42 @@ import { bodies } from "../schemas.js";
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 export const sendEndpoint = endpoint({
+  operationId: "sendMessage",
   summary: "Send a message (direct, multicast or broadcast)",
   access: "agent",
   keyCheck: "handler",
   body: bodies.send,
+  headers: [
+    {
+      name: "Idempotency-Key",
+      description: "Makes a send without a client id repeatable: the same key and content answers 200 with the first answer, other content 409",
+      schema: z.string().regex(IDEMPOTENCY_KEY),
+    },
+  ],
+  answers: {
+    201: { description: "Stored in every recipient's inbox (multicast: those not under rejected); a broadcast is recorded and queued", json: sendResponse },
+    200: { description: "A repeat of an earlier send (same id or Idempotency-Key, same content): its first answer, nothing stored again", json: sendResponse },
+  },
+  fails: ["UNKNOWN_RECIPIENT", "CONFLICT", "RATE_LIMITED", "UNAVAILABLE", "INBOX_FULL"],
   handle: send,
 });
 
 async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
-  const { caller, body } = c;
-  const header = c.request.headers.get("Idempotency-Key");
+  const sent = await sendMessage(c, c.body, c.request.headers.get("Idempotency-Key"));
+  return json(sent.answer, sent.status);
+}
+
+export interface Sent {
+  status: 200 | 201;
+  answer: SendResponse;
+}
+
+/**
+ * The send itself, for POST /messages and the MCP tool send_message (worker/mcp-backend.ts):
+ * `body` validated by bodies.send, `header` the Idempotency-Key (or null).
+ */
+export async function sendMessage(c: RouteContext<"agent", unknown>, body: SendRequest, header: string | null): Promise<Sent> {
+  const { caller } = c;
   if (header !== null && !IDEMPOTENCY_KEY.test(header)) {
     throw new RelayError(failures.badRequest("Idempotency-Key: expected 1-128 printable ASCII characters."));
   }
@@ -51,7 +79,7 @@ async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
   if (typeof to === "string" && nameKey(to) === "broadcast") {
     const recorded = unwrap(await sender.broadcast(caller.keyHash, message));
     const answer: SendResponse = { id: recorded.id, ts: isoTime(recorded.ts), recipients: [], broadcast: { status: "queued" } };
-    return json(answer, recorded.replay ? 200 : 201);
+    return { answer, status: recorded.replay ? 200 : 201 };
   }
 
   const targets = Array.isArray(to) ? to : [to];
@@ -65,14 +93,7 @@ async function send(c: RouteContext<"agent", SendRequest>): Promise<Response> {
   return answer(message.recipients, results, Array.isArray(to));
 }
 
-const REJECTED_CODE: Record<Exclude<AcceptResult["status"], "stored" | "duplicate">, RejectedRecipient["code"]> = {
-  full: "INBOX_FULL",
-  conflict: "CONFLICT",
-  unknown: "UNKNOWN_RECIPIENT",
-  unavailable: "UNAVAILABLE",
-};
-
-function answer(names: string[], results: AcceptResult[], multicast: boolean): Response {
+function answer(names: string[], results: AcceptResult[], multicast: boolean): Sent {
   const recipients: RecipientReceipt[] = [];
   const rejected: RejectedRecipient[] = [];
   let id: string | undefined;
@@ -90,16 +111,18 @@ function answer(names: string[], results: AcceptResult[], multicast: boolean): R
   if (id === undefined || (!multicast && rejected.length > 0)) throw new RelayError(rejection(rejected));
   const body: SendResponse = { id, ts: recipients.map((r) => r.ts).sort()[0]!, recipients };
   if (rejected.length > 0) body.rejected = rejected;
-  return json(body, fresh ? 201 : 200);
+  return { answer: body, status: fresh ? 201 : 200 };
 }
 
-/** The error for a send that stored nothing: a conflict first, then a full inbox, then an unreachable one, then a vanished agent. */
+/** The error for a send that stored nothing: a conflict first, then a full inbox, a refusing one, an unreachable one, a vanished agent. */
 function rejection(rejected: RejectedRecipient[]) {
   const names = (code: RejectedRecipient["code"]) => rejected.filter((r) => r.code === code).map((r) => r.name);
   const conflicts = names("CONFLICT");
   if (conflicts.length > 0) return failures.idConflict(conflicts);
   const full = names("INBOX_FULL");
   if (full.length > 0) return failures.inboxFull(full);
+  const refusing = names("NOT_ACCEPTED");
+  if (refusing.length > 0) return failures.notAccepted(refusing);
   const unavailable = names("UNAVAILABLE");
   if (unavailable.length > 0) return failures.recipientsUnavailable(unavailable);
   return failures.unknownRecipients(names("UNKNOWN_RECIPIENT"));

@@ -15,11 +15,10 @@
 import { failures, RelayError } from "../../protocol/errors.js";
 import type { Limits } from "../../protocol/limits.js";
 import { isoTime } from "../../protocol/time.js";
+import { FEED_CURSOR_PATTERN } from "../../protocol/wire-schemas.js";
 import type { FeedQuery, FeedShardPage, SeqItem } from "../../durable-objects/feed.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
 import { feedStub, shardIndexes } from "../../durable-objects/stubs.js";
-
-const CURSOR_PATTERN = /^\d{1,15}(_\d{1,15}){0,255}$/;
 
 export interface AdminFeedPage {
   messages: SeqItem[];
@@ -34,7 +33,7 @@ export interface AdminFeedPage {
 
 /** Positions per shard from an `afterSeq` parameter, or a 400. */
 export function parseFeedCursor(raw: string, shards: number): number[] {
-  if (!CURSOR_PATTERN.test(raw)) throw new RelayError(failures.badRequest("afterSeq: expected the lastSeq of an earlier page (whole numbers joined by _)."));
+  if (!FEED_CURSOR_PATTERN.test(raw)) throw new RelayError(failures.badRequest("afterSeq: expected the lastSeq of an earlier page (whole numbers joined by _)."));
   const given = raw.split("_").map(Number);
   return shardIndexes(shards).map((i) => given[i] ?? 0);
 }

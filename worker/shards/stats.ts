@@ -5,36 +5,21 @@
 import type { WebhookAttempt } from "../../protocol/envelope.js";
 import type { Limits } from "../../protocol/limits.js";
 import { isoTime } from "../../protocol/time.js";
+import type { AdminStats } from "../../protocol/wire-schemas.js";
 import { minuteOf } from "../../durable-objects/feed-batch.js";
 import type { ChannelCount, FeedShardStats, MinuteStats, WebhookHealth } from "../../durable-objects/feed.js";
 import { LATENCY_BUCKETS } from "../../durable-objects/feed-tables.js";
 import type { MeterReading } from "../../durable-objects/request-meter.js";
 import { auditStub, directoryStub, feedStub, presenceStub, shardIndexes } from "../../durable-objects/stubs.js";
 
-/** Requests that reached one object since it was loaded. */
-export interface ObjectLoad {
-  shard: number;
-  requests: number;
-  since: string;
-}
-
-export interface AdminStats {
-  perMinute: MinuteStats[];
-  webhooks: WebhookHealth[];
-  /** The longest an inbox is now told to wait between feed pushes: how far behind the feed may be. */
-  feedPushWaitMs: number;
-  objects: {
-    directory: Omit<ObjectLoad, "shard">;
-    feed: (ObjectLoad & { pushWaitMs: number })[];
-    presence: ObjectLoad[];
-    audit: ObjectLoad[];
-  };
-}
+/** /admin/stats but its time (the shape is the wire schema's). */
+export type ShardStats = Omit<AdminStats, "generatedAt">;
+type ObjectLoad = ShardStats["objects"]["presence"][number];
 
 const load = (shard: number, meter: MeterReading): ObjectLoad => ({ shard, requests: meter.requests, since: isoTime(meter.since) });
 
 /** The stats of the last `minutes` minutes, every minute present, oldest first. */
-export async function readStats(env: Env, limits: Limits, minutes: number): Promise<AdminStats> {
+export async function readStats(env: Env, limits: Limits, minutes: number): Promise<ShardStats> {
   const now = Date.now();
   const start = minuteOf(now - (minutes - 1) * 60_000);
   const [feeds, presence, audit, directory] = await Promise.all([

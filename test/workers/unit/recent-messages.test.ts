@@ -29,8 +29,8 @@ type Random = ReturnType<typeof prng>;
 
 const TOPICS = [null, "a", "b", "c"] as const;
 const SENDERS = ["x", "y", "z"] as const;
-/** Over 4 MiB in a handful of messages, so the cache's byte cap drops old items too. */
-const BIG_JSON = "j".repeat(900_000);
+/** Over the 1 Mi character budget in a handful of messages, so the cache's size cap drops old items too. */
+const BIG_JSON = "j".repeat(250_000);
 
 /** What storage would answer (InboxStore.query): limit + 1 live matches in the requested order. */
 function reference(stored: readonly StoredMessage[], q: MessageQuery, now: number): StoredMessage[] {
@@ -40,7 +40,8 @@ function reference(stored: readonly StoredMessage[], q: MessageQuery, now: numbe
       (q.after === undefined || m.ts > q.after) &&
       (q.before === undefined || m.ts < q.before) &&
       (q.topic === undefined || m.topic === q.topic) &&
-      (q.from === undefined || m.sender === q.from),
+      (q.from === undefined || m.sender === q.from) &&
+      (q.unread !== true || m.deliveredAt === null),
   );
   matches.sort((x, y) => (q.sort === "asc" ? x.ts - y.ts : y.ts - x.ts));
   return matches.slice(0, q.limit + 1);
@@ -58,6 +59,7 @@ function randomQuery(r: Random, stored: readonly StoredMessage[], lastTs: number
   if (r.chance(0.3)) q.before = randomTs(r, stored, lastTs);
   if (r.chance(0.3)) q.topic = r.pick(["a", "b", "c", "d"]);
   if (r.chance(0.3)) q.from = r.pick(["x", "y", "z", "w"]);
+  if (r.chance(0.15)) q.unread = true;
   return q;
 }
 
@@ -96,12 +98,21 @@ function run(seed: number, steps: number, stats: RunStats): void {
         bodyHash: "h",
         expiresAt: ts + r.pick([3, 20, 200, 1e12]),
         json: r.chance(bigChance) ? BIG_JSON : `{"n":${serial}}`,
+        deliveredAt: null,
+        via: null,
+        reported: 0,
+        depth: 0,
       };
       stored.push(message);
       cache.add(message);
       stats.adds++;
       if (r.chance(0.5)) now += r.int(0, 2);
-    } else if (roll < addWeight + 0.05) {
+    } else if (roll < addWeight + 0.03 && stored.length > 0) {
+      // Some copy is delivered (a read marks the shared object, as the inbox does).
+      const read = r.pick(stored);
+      read.deliveredAt ??= now;
+      read.via ??= "poll";
+    } else if (roll < addWeight + 0.08) {
       // Delete (ack) a few, sometimes ids that are not there.
       const gone = new Set<number>();
       for (let i = r.int(1, 5); i > 0 && stored.length > 0; i--) gone.add(r.pick(stored).ts);
@@ -167,6 +178,10 @@ describe("the recent-messages cache", () => {
         bodyHash: "h",
         expiresAt: 1e12,
         json: "{}",
+        deliveredAt: null,
+        via: null,
+        reported: 0,
+        depth: 0,
       };
       stored.push(message);
       cache.add(message);
