@@ -257,7 +257,8 @@ function mergeFeed(items) {
 function renderFeedCount() {
   const shown = session.feed.size;
   const lagMs = session.stats?.feedPushWaitMs;
-  const lag = typeof lagMs === "number" ? ` · up to ${Math.ceil(lagMs / 1000)} s behind` : "";
+  const seconds = typeof lagMs === "number" ? lagMs / 1000 : null;
+  const lag = seconds === null ? "" : ` · up to ${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.ceil(seconds)} s behind`;
   setText("feed-count", `${shown}${shown === FEED_KEPT ? "+" : ""} shown${lag}`);
 }
 
