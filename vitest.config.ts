@@ -36,6 +36,8 @@ export default defineConfig({
         AUDIT_MAX_ENTRIES: "10",
         AUDIT_PAGE_BYTES: "3000",
         MAX_REPLY_DEPTH: "3",
+        // One audit shard, so AUDIT_MAX_ENTRIES is the whole log's here (test/shards tests the split).
+        AUDIT_SHARDS: "1",
         // The production setting, so webhook URL checks are tested as deployed.
         ALLOW_PRIVATE_WEBHOOKS: "false",
       }),
@@ -63,6 +65,21 @@ export default defineConfig({
         },
         "./test/support/receiver-setup.ts",
       ),
+      // Views spread over a few shards each (not the defaults, so a fresh deployment with other
+      // counts is tested too), pushing quickly: merged views, cursors, presence, the audit quota split.
+      workersProject("shards", "test/shards/**/*.test.ts", {
+        RATE_LIMIT_PER_MIN: "100000",
+        AUDIT_PER_MIN: "100000",
+        FEED_SHARDS: "3",
+        PRESENCE_SHARDS: "3",
+        AUDIT_SHARDS: "3",
+        AUDIT_MAX_ENTRIES: "31",
+        FEED_FLUSH_MS: "100",
+        // A small push budget, so a few busy inboxes stretch their shard's interval (at most 3 s).
+        FEED_PUSH_BUDGET: "10",
+        FEED_FLUSH_MAX_MS: "3000",
+        PRESENCE_PUSH_S: "2",
+      }),
       // Node-side tests against a real `wrangler dev` process (crash recovery, clients, browser).
       { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 } },
       // The dashboard in Debian's Chromium (playwright-core) against a real `wrangler dev`.

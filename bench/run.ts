@@ -1,7 +1,9 @@
 // `npm run bench`: starts the floor Worker (bench/floor/) and the relay on the same
 // wrangler/workerd (127.0.0.1 only, logging at warn), runs every scenario, prints a table with
 // each throughput figure beside the floor of its shape measured just before it, and writes
-// bench/results/<date>.json and .svg. `npm run bench -- --quick` runs shorter and smaller.
+// bench/results/<date>.json and .svg. `npm run bench -- --quick` runs shorter and smaller;
+// `-- --hot` only the floors and hot paths; `-- --shards` only the shared-object scenarios
+// (requests per second reaching each shard and the Directory, and the model built on them).
 
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,11 +20,14 @@ import { largeSends } from "./memory.js";
 import { floorOnly } from "./paired.js";
 import { latencyChart, printTable, targets } from "./report.js";
 import * as scale from "./scale-scenarios.js";
+import { shardScenarios, type ShardReport } from "./shard-scenarios.js";
 import * as hot from "./send-scenarios.js";
 
 const quick = process.argv.includes("--quick");
 /** `--hot`: only the floors and the hot paths (send, multicast, poll), for a quick before/after. */
 const hotOnly = process.argv.includes("--hot");
+/** `--shards`: only the shared-object scenarios (bench/shard-scenarios.ts). */
+const shardsOnly = process.argv.includes("--shards");
 const SECONDS = quick ? 3 : 5;
 const BENCH_VARS = {
   RATE_LIMIT_PER_MIN: "1000000000",
@@ -35,11 +40,22 @@ async function main(): Promise<void> {
   const adminKey = randomBytes(24).toString("base64url");
   const started: LocalRelay[] = [];
   const deadline = setTimeout(() => {
-    console.error("bench: over the 25-minute bound; stopping");
+    console.error("bench: over the 30-minute bound; stopping");
     void Promise.all(started.map((r) => r.stop())).then(() => process.exit(1));
-  }, 25 * 60_000);
+  }, 30 * 60_000);
   const log = (text: string) => console.log(`bench: ${text}`);
+  let shardDir = 0;
+  /** A relay of its own (fresh state) for a shared-object phase. */
+  const startShardRelay = async (vars: Record<string, string>) => {
+    const relay = await startLocalRelay({ port: await freePort(), stateDir: join(state, `shards-${shardDir++}`), adminKey, vars: { ...BENCH_VARS, ...vars } });
+    started.push(relay);
+    return relay;
+  };
   try {
+    if (shardsOnly) {
+      const shards = await shardScenarios(startShardRelay, adminKey, quick, log);
+      return report(shards.figures, null, shards.report);
+    }
     const floorProcess = await startLocalRelay({
       port: await freePort(),
       stateDir: join(state, "floor"),
@@ -110,7 +126,12 @@ async function main(): Promise<void> {
     log("inbox scale");
     figures.push(...(await scale.inboxScale(relay, floors, quick ? [10, 1000, 10_000] : [10, 1000, 10_000, 100_000], SECONDS)));
 
-    report(figures, memory.rss);
+    // The shared-object phases run relays of their own; these two would only take CPU from them.
+    await Promise.all([relayProcess.stop(), floorProcess.stop()]);
+    const shards = await shardScenarios(startShardRelay, adminKey, quick, log);
+    figures.push(...shards.figures);
+
+    report(figures, memory.rss, shards.report);
   } finally {
     clearTimeout(deadline);
     await Promise.all(started.map((r) => r.stop()));
@@ -118,13 +139,14 @@ async function main(): Promise<void> {
   }
 }
 
-function report(figures: Figure[], rss: number[] | null): void {
+function report(figures: Figure[], rss: number[] | null, shards: ShardReport | null = null): void {
   const results = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, runtime: "wrangler 4.86.0 / workerd 1.20260426.1" },
-    mode: hotOnly ? "hot paths only" : quick ? "quick" : "full",
+    mode: shardsOnly ? "shared objects only" : hotOnly ? "hot paths only" : quick ? "quick" : "full",
     figures,
     rssMiBByRound: rss,
+    sharedObjects: shards,
     targets: targets(figures),
   };
   printTable(figures, results.targets);

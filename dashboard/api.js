@@ -72,12 +72,12 @@ export class RelayClient {
   }
 
   /**
-   * Feed items that reached the feed after `afterSeq`, in arrival order; held up to `waitS`
-   * seconds while there are none. (By arrival, not ts: an inbox's batch may come after a newer
-   * item of another inbox, and a ts cursor would skip it.)
+   * Feed items that reached the feed after `afterSeq` (the opaque `lastSeq` of an earlier answer),
+   * in arrival order; held up to `waitS` seconds while there are none. (By arrival, not ts: an
+   * inbox's batch may come after a newer item of another inbox, and a ts cursor would skip it.)
    */
   messagesAfter(afterSeq, waitS, limit, signal) {
-    const after = afterSeq === null ? "" : `&afterSeq=${afterSeq}`;
+    const after = afterSeq === null ? "" : `&afterSeq=${encodeURIComponent(afterSeq)}`;
     return this.get(`/messages?limit=${limit}&wait=${waitS}${after}`, signal);
   }
 

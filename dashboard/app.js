@@ -250,13 +250,21 @@ function mergeFeed(items) {
   });
   session.feedNodes = nodes;
   byId("feed").replaceChildren(...(elements.length ? elements : [emptyLine("waiting for messages…")]));
-  setText("feed-count", `${kept.length}${kept.length === FEED_KEPT ? "+" : ""} shown`);
+  renderFeedCount();
 }
 
+/** How many items are shown and, from /admin/stats, how far behind the feed may be (inboxes push less often when the relay is busy). */
+function renderFeedCount() {
+  const shown = session.feed.size;
+  const lagMs = session.stats?.feedPushWaitMs;
+  const seconds = typeof lagMs === "number" ? lagMs / 1000 : null;
+  const lag = seconds === null ? "" : ` · up to ${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.ceil(seconds)} s behind`;
+  setText("feed-count", `${shown}${shown === FEED_KEPT ? "+" : ""} shown${lag}`);
+}
+
+/** The feed's cursor is opaque (a position per feed shard): each answer's `lastSeq` replaces the one before. */
 function laterSeq(a, b) {
-  if (a === null || a === undefined) return b ?? null;
-  if (b === null || b === undefined) return a;
-  return Math.max(a, b);
+  return b ?? a ?? null;
 }
 
 /**
@@ -327,6 +335,7 @@ function renderStats(stats) {
   session.stats = stats;
   const minutes = Array.isArray(stats.perMinute) ? stats.perMinute : [];
   drawCharts();
+  renderFeedCount();
   const stored = minutes.reduce((sum, m) => sum + (m.stored || 0), 0);
   const sampled = minutes.reduce((sum, m) => sum + (m.sampledOut || 0), 0);
   const delivered = minutes.reduce((sum, m) => sum + (m.delivered || 0), 0);

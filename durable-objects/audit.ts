@@ -1,16 +1,21 @@
-// The audit log (SPEC §13): entries agents post about messages they sent or received, each with
-// its payload as posted (plaintext, or sealed to the operator's key so the relay cannot read it),
-// kept AUDIT_RETENTION_S (30 days) and read and cleared by the admin.
+// An audit shard (SPEC §13): the entries posted by the agents whose names fall in it, about
+// messages they sent or received, each with its payload as posted (plaintext, or sealed to the
+// operator's key so the relay cannot read it), kept AUDIT_RETENTION_S (30 days) and read and
+// cleared by the admin. The log is AUDIT_SHARDS of these; the Worker merges them
+// (worker/shards/audit.ts).
 //
-// One object holds the whole log, and it is the single writer of everything that must be exact:
-// - `loggedAt` is unique and strictly increasing: max(now, last + 1 ms), `last` kept in storage
-//   (on Workers the clock does not advance within a request, and many posts can land in one
-//   millisecond). It is each entry's key, so `before=<cursor>` pages exactly, never repeating or
-//   skipping an entry.
-// - Each agent's rate (AUDIT_PER_MIN per AUDIT_WINDOW_S, a token bucket) and the log's size
-//   (AUDIT_MAX_ENTRIES) are checked and written together with the entry. Nothing awaits between
-//   the checks and the write, and an object runs one request at a time up to its first await, so
-//   concurrent posts can overshoot neither, and a refused post counts nothing.
+// Each shard is the single writer of everything that must be exact:
+// - `loggedAt` is unique and strictly increasing within the shard: max(now, last + 1 ms), `last`
+//   kept in storage (on Workers the clock does not advance within a request, and many posts can
+//   land in one millisecond). It is each entry's key. Across shards two entries can share a
+//   millisecond; the merged page never ends between such entries, so `before=<cursor>` still
+//   pages the whole log exactly once.
+// - An agent's rate (AUDIT_PER_MIN per AUDIT_WINDOW_S, a token bucket) lives in the agent's one
+//   shard, so it is exact. The log's size (AUDIT_MAX_ENTRIES) is split: each shard holds at most
+//   its share (`quota`, from the Worker), so the whole log never exceeds the maximum without a
+//   global counter on every post. Both are checked and written together with the entry: nothing
+//   awaits between the checks and the write, and an object runs one request at a time up to its
+//   first await, so concurrent posts can overshoot neither, and a refused post counts nothing.
 // Every query walks an index in `loggedAt` order (by time, sender, topic or recipient), and a page
 // stops at AUDIT_PAGE_BYTES, so even `limit=200` of 64 KiB entries answers a bounded page.
 
@@ -21,17 +26,24 @@ import { readLimits, type Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
 import { fullBucket, take, type Bucket } from "./rate-limit.js";
+import { RequestMeter, type MeterReading } from "./request-meter.js";
 
 /** An entry before the log gives it its `loggedAt`. */
 export type NewAuditEntry = Omit<AuditEntry, "loggedAt">;
 
 /**
- * A page of GET /audit with each entry as the JSON text it is stored as (an entry's payload is any
- * JSON, too deep a type for RPC, and the text is answered as is).
+ * One entry of a shard's page: its `loggedAt` (epoch ms), its size, and the JSON text it is stored
+ * as (an entry's payload is any JSON, too deep a type for RPC, and the text is answered as is).
  */
-export interface AuditPageText {
-  entries: string[];
-  cursor: string | null;
+export type AuditRow = {
+  at: number;
+  bytes: number;
+  entry: string;
+};
+
+/** A shard's page, newest first. */
+export interface AuditShardPage {
+  rows: AuditRow[];
   hasMore: boolean;
 }
 
@@ -79,6 +91,7 @@ export class AuditObject extends DurableObject<Env> {
   private count: number;
   /** The last `loggedAt` given (epoch ms), also after its entry was deleted. */
   private lastLoggedAt: number;
+  private readonly meter = new RequestMeter();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -90,17 +103,19 @@ export class AuditObject extends DurableObject<Env> {
     this.lastLoggedAt = state.get("last_logged_at") ?? 0;
   }
 
-  /** Logs an entry posted by `agent` (a name key): the stored entry's JSON, or a 429 / 507 failure. */
-  async append(entry: NewAuditEntry, agent: string): Promise<string | Failure> {
+  /**
+   * Logs an entry posted by `agent` (a name key): the stored entry's JSON, or a 429 / 507 failure.
+   * `quota` is this shard's share of AUDIT_MAX_ENTRIES.
+   */
+  async append(entry: NewAuditEntry, agent: string, quota: number): Promise<string | Failure> {
+    this.meter.count();
     const now = Date.now();
     const windowMs = this.limits.auditWindowS * 1000;
     const rate = take(this.bucket(agent, now), this.limits.auditPerMin, windowMs, now);
     if (!rate.ok) {
       return failures.auditRateLimited(this.limits.auditPerMin, this.limits.auditWindowS, rate.retryAfterS);
     }
-    if (this.count >= this.limits.auditMaxEntries) {
-      return failures.auditFull(this.limits.auditMaxEntries);
-    }
+    if (this.count >= quota) return failures.auditFull(this.limits.auditMaxEntries);
     const loggedAt = Math.max(now, this.lastLoggedAt + 1);
     const stored: AuditEntry = { ...entry, loggedAt: isoTime(loggedAt) };
     const text = JSON.stringify(stored);
@@ -121,31 +136,35 @@ export class AuditObject extends DurableObject<Env> {
   }
 
   /** One page, newest first: at most `limit` entries and AUDIT_PAGE_BYTES of them (but never none while any match). */
-  async query(q: AuditQuery): Promise<AuditPageText> {
+  async query(q: AuditQuery): Promise<AuditShardPage> {
+    this.meter.count();
     const { sql, args } = auditQuerySql(q);
     // The cursor steps through rows as they are read, so stopping early reads no further entries.
-    const rows = this.sql.exec<{ at: number; bytes: number; entry: string }>(sql, ...args);
-    const entries: string[] = [];
+    const found = this.sql.exec<AuditRow>(sql, ...args);
+    const rows: AuditRow[] = [];
     let used = 0;
-    let oldest: number | null = null;
     let hasMore = false;
-    for (const row of rows) {
-      if (entries.length === q.limit || (entries.length > 0 && used + row.bytes > this.limits.auditPageBytes)) {
+    for (const row of found) {
+      if (rows.length === q.limit || (rows.length > 0 && used + row.bytes > this.limits.auditPageBytes)) {
         hasMore = true;
         break;
       }
       used += row.bytes;
-      oldest = row.at;
-      entries.push(row.entry);
+      rows.push({ at: row.at, bytes: row.bytes, entry: row.entry });
     }
-    return { entries, cursor: oldest === null ? null : isoTime(oldest), hasMore };
+    return { rows, hasMore };
   }
 
   /** Deletes the entries logged before `before`; answers how many. */
   async clear(before: number): Promise<number> {
+    this.meter.count();
     const deleted = this.ctx.storage.transactionSync(() => this.deleteUpTo(before - 1));
     this.count -= deleted;
     return deleted;
+  }
+
+  async meterReading(): Promise<MeterReading> {
+    return this.meter.reading();
   }
 
   /** Removes entries past their retention (in batches) and rate buckets that have refilled. */

@@ -1,7 +1,9 @@
 // The Directory: one object for the whole relay, the source of truth for agent records, API-key
-// hashes, invites and name uniqueness. It is not on the hot path: the Worker authenticates from
-// caches (worker/identity.ts) and each agent's Inbox checks the key itself, so the Directory is
-// asked only on a cache miss and for record changes.
+// hashes, invites and name uniqueness (the one writer of names). It is not on the hot path: the
+// Worker authenticates from caches (worker/identity.ts) and each agent's Inbox checks the key
+// itself, so the Directory is asked only on a cache miss, for record reads and for record
+// changes; presence lives in the presence shards (presence.ts). Its meter counts every request,
+// so /admin/stats and the bench show what still reaches it.
 //
 // Every record change bumps a relay-wide sequence and pushes the agent's settings, stamped with
 // it, to the agent's Inbox; the Inbox keeps only the newest, so concurrent changes (which may
@@ -17,6 +19,7 @@ import { newApiKey, newWebhookSecret } from "./credentials.js";
 import { Invites } from "./invites.js";
 import { KeyHistory, keyChangeProblem, type ChangedBy, type Keys } from "./key-history.js";
 import { AGENT_STEPS, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
+import { RequestMeter, type MeterReading } from "./request-meter.js";
 import { migrate } from "./schema.js";
 import { inboxStub } from "./stubs.js";
 
@@ -32,6 +35,7 @@ export class DirectoryObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly invites: Invites;
   private readonly keys: KeyHistory;
+  private readonly meter = new RequestMeter();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -51,12 +55,14 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** The agent holding this key hash, if any. */
   async authenticate(keyHash: string): Promise<string | null> {
+    this.meter.count();
     const row = this.sql.exec<{ name: string }>("SELECT name FROM agents WHERE key_hash = ?", keyHash).toArray()[0];
     return row?.name ?? null;
   }
 
   /** Registered spellings of those name keys that exist. */
   async resolve(keys: string[]): Promise<Record<string, string>> {
+    this.meter.count();
     const found: Record<string, string> = {};
     // Bound parameters per statement are limited (100); look names up in chunks.
     for (let i = 0; i < keys.length; i += 90) {
@@ -71,20 +77,23 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   async get(key: string): Promise<AgentRecord | null> {
-    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
-    return row ? toRecord(row) : null;
+    this.meter.count();
+    return this.record(key);
   }
 
   async list(): Promise<AgentRecord[]> {
+    this.meter.count();
     return this.sql.exec<Row>("SELECT * FROM agents ORDER BY key").toArray().map(toRecord);
   }
 
   async count(): Promise<number> {
+    this.meter.count();
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM agents").one().n;
   }
 
   /** One page of agents (name key and registered spelling) in key order, for a broadcast's fan-out. */
   async namesAfter(cursor: string, limit: number): Promise<{ keys: string[]; names: string[]; done: boolean }> {
+    this.meter.count();
     const rows = this.sql
       .exec<{ key: string; name: string }>("SELECT key, name FROM agents WHERE key > ? ORDER BY key LIMIT ?", cursor, limit + 1)
       .toArray();
@@ -92,15 +101,15 @@ export class DirectoryObject extends DurableObject<Env> {
     return { keys: page.map((row) => row.key), names: page.map((row) => row.name), done: rows.length <= limit };
   }
 
-  /** Presence summary pushed by an inbox (at most once per PRESENCE_PUSH_S per agent). */
-  async recordPresence(key: string, lastSeen: number): Promise<void> {
-    this.sql.exec("UPDATE agents SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE key = ?", lastSeen, key);
+  async meterReading(): Promise<MeterReading> {
+    return this.meter.reading();
   }
 
   // ---- Record changes ----
 
   /** Registers an agent (with an invite code for self-registration). */
   async register(request: RegisterRequest, invite?: string): Promise<Registered | Failure> {
+    this.meter.count();
     const { apiKey, keyHash } = await newApiKey();
     const webhookSecret = newWebhookSecret();
     const key = nameKey(request.name);
@@ -137,11 +146,12 @@ export class DirectoryObject extends DurableObject<Env> {
       if (invite !== undefined) this.invites.use(invite, -1);
       throw error;
     }
-    return { record: (await this.get(key))!, apiKey, keyHash, webhookSecret };
+    return { record: this.record(key)!, apiKey, keyHash, webhookSecret };
   }
 
   /** Changes an agent's record; `by` is who asks (an agent changing its keys must sign the change). */
   async update(key: string, patch: AgentPatch, by: Exclude<ChangedBy, "registration">): Promise<{ record: AgentRecord; webhookSecret?: string } | Failure> {
+    this.meter.count();
     const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
     const current: Keys = { publicKey: (row.public_key as string | null) ?? null, signingKey: (row.signing_key as string | null) ?? null };
@@ -186,12 +196,13 @@ export class DirectoryObject extends DurableObject<Env> {
       });
       await this.pushConfig(key);
     }
-    const record = (await this.get(key))!;
+    const record = this.record(key)!;
     return webhookSecret === undefined ? { record } : { record, webhookSecret };
   }
 
   /** A new API key; the inbox refuses the old one as soon as this returns. */
   async rotateKey(key: string): Promise<{ apiKey: string; keyHash: string; oldKeyHash: string } | Failure> {
+    this.meter.count();
     const { apiKey, keyHash } = await newApiKey();
     const row = this.sql.exec<{ key_hash: string }>("SELECT key_hash FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
@@ -202,6 +213,7 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** A new webhook secret; the previous one keeps signing beside it for the overlap period. */
   async rotateWebhookSecret(key: string): Promise<{ webhookSecret: string; previousSecretValidUntil: string } | Failure> {
+    this.meter.count();
     const row = this.sql.exec<{ webhook_secret: string }>("SELECT webhook_secret FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
     const webhookSecret = newWebhookSecret();
@@ -216,6 +228,7 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** The agent's endpoint answered 410 Gone: its webhook is off until a URL is set again. */
   async disableWebhook(key: string, reason: string): Promise<void> {
+    this.meter.count();
     const changed = this.sql
       .exec("UPDATE agents SET webhook_disabled = ?, version = ? WHERE key = ? AND webhook_url IS NOT NULL RETURNING key", reason, this.nextVersion(), key)
       .toArray();
@@ -224,6 +237,7 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** Removes the agent, its key and its inbox. */
   async remove(key: string): Promise<{ keyHash: string } | Failure> {
+    this.meter.count();
     // Deleted first, so no concurrent change can find the record while the inbox goes.
     const row = this.sql.exec<Row>("DELETE FROM agents WHERE key = ? RETURNING *", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
@@ -246,6 +260,7 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** GET /agents/:name/keys: every key the agent has had, oldest first; null for no such agent. */
   async keyHistory(key: string): Promise<KeyHistoryEntry[] | null> {
+    this.meter.count();
     if (this.sql.exec("SELECT 1 FROM agents WHERE key = ?", key).toArray().length === 0) return null;
     return this.keys.list(key);
   }
@@ -253,18 +268,26 @@ export class DirectoryObject extends DurableObject<Env> {
   // ---- Invites ----
 
   async createInvite(request: InviteRequest): Promise<Invite> {
+    this.meter.count();
     return this.invites.create(request, Date.now());
   }
 
   async listInvites(): Promise<Invite[]> {
+    this.meter.count();
     return this.invites.list();
   }
 
   async deleteInvite(code: string): Promise<boolean> {
+    this.meter.count();
     return this.invites.delete(code);
   }
 
   // ---- Internals ----
+
+  private record(key: string): AgentRecord | null {
+    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
 
   private nextVersion(): number {
     const row = this.sql

@@ -1,8 +1,10 @@
 // What an inbox tells the relay-wide views about its agent, in batches from its alarm (SPEC §2,
-// "views across inboxes"): presence (lastSeen) to the Directory at most once per
+// "views across inboxes"): presence (lastSeen) to its presence shard at most once per
 // PRESENCE_PUSH_S, and the feed (stored messages' metadata, webhook attempts, delivery latency)
-// to the Feed every FEED_FLUSH_MS while there is something to push. Never a global write per
-// request, never a read of every inbox.
+// to its feed shard while there is something to push: FEED_FLUSH_MS after the first thing
+// collected, and no sooner than the shard's last answer allows (push-slots.ts), so a busy shard
+// stretches every inbox's interval. The shards are chosen by the agent's name (stubs.ts). Never a
+// global write per request, never a read of every inbox.
 
 import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import type { Limits } from "../protocol/limits.js";
@@ -11,10 +13,16 @@ import { isoTime } from "../protocol/time.js";
 import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
 import { FeedCollector } from "./feed-batch.js";
 import type { StoredMessage } from "./message-store.js";
-import { directoryStub, feedStub } from "./stubs.js";
+import { feedStub, presenceStub, shardOf } from "./stubs.js";
 
 /** Characters of a plaintext payload the admin feed may show (SPEC §2). */
 const PREVIEW_CHARS = 200;
+/**
+ * An inbox told to wait longer than this for its next feed push pushes anyway once it has been
+ * quiet this long: an idle object is soon evicted from memory (about 10 s), and its unpushed batch
+ * with it. A busy inbox is never idle, so it waits its turn; one going quiet pushes one batch early.
+ */
+const IDLE_PUSH_MS = 5_000;
 
 export class Views {
   private lastSeen: number | null = null;
@@ -22,6 +30,10 @@ export class Views {
   private presenceDueAt: number | null = null;
   private feed: FeedCollector;
   private feedDueAt: number | null = null;
+  /** The feed shard's last answer: no push before this (epoch ms). */
+  private feedNotBefore = 0;
+  /** When the feed batch last grew (epoch ms). */
+  private feedAddedAt = 0;
   readonly tasks: AlarmTask[];
 
   constructor(
@@ -34,7 +46,7 @@ export class Views {
     this.feed = new FeedCollector(limits.feedBatchMax);
     this.tasks = [
       { name: "presence", nextDue: () => this.presenceDueAt, run: (now) => this.pushPresence(now) },
-      { name: "feed", nextDue: () => this.feedDueAt, run: () => this.flushFeed() },
+      { name: "feed", nextDue: () => this.feedNextDue(), run: (now) => this.feedDue(now) },
     ];
   }
 
@@ -72,12 +84,25 @@ export class Views {
   reset(): void {
     this.feed = new FeedCollector(this.limits.feedBatchMax);
     this.feedDueAt = this.presenceDueAt = this.lastSeen = null;
+    this.feedNotBefore = 0;
   }
 
   private scheduleFlush(): void {
+    const now = Date.now();
+    this.feedAddedAt = now;
     if (this.feedDueAt !== null) return;
-    this.feedDueAt = Date.now() + this.limits.feedFlushMs;
-    this.scheduler.wake(this.feedDueAt);
+    this.feedDueAt = Math.max(now + this.limits.feedFlushMs, this.feedNotBefore);
+    this.scheduler.wake(this.feedNextDue()!);
+  }
+
+  /** The push is due at the shard's slot, or once the inbox has been quiet IDLE_PUSH_MS. */
+  private feedNextDue(): number | null {
+    return this.feedDueAt === null ? null : Math.min(this.feedDueAt, this.feedAddedAt + IDLE_PUSH_MS);
+  }
+
+  private async feedDue(now: number): Promise<void> {
+    if (this.feedDueAt !== null && now < this.feedDueAt && now < this.feedAddedAt + IDLE_PUSH_MS) return;
+    await this.flushFeed();
   }
 
   private async pushPresence(now: number): Promise<void> {
@@ -85,13 +110,15 @@ export class Views {
     const name = this.agentName();
     if (name === null || this.lastSeen === null) return;
     this.presencePushedAt = now;
-    await directoryStub(this.env).recordPresence(nameKey(name), this.lastSeen);
+    await presenceStub(this.env, shardOf(name, this.limits.presenceShards)).record(nameKey(name), this.lastSeen);
   }
 
   private async flushFeed(): Promise<void> {
     this.feedDueAt = null;
-    if (this.feed.size === 0) return;
-    await feedStub(this.env).record(this.feed.take());
+    const name = this.agentName();
+    if (this.feed.size === 0 || name === null) return;
+    const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(this.feed.take());
+    this.feedNotBefore = Date.now() + nextPushInMs;
   }
 }
 

@@ -27,7 +27,14 @@ export interface Limits {
   onlineThresholdS: number;
   presencePushS: number;
   feedFlushMs: number;
+  /** The longest an inbox waits between feed pushes when its shard is busy (push-slots.ts). */
+  feedFlushMaxMs: number;
   feedBatchMax: number;
+  /** Feed pushes per second a feed shard hands out slots for. */
+  feedPushBudget: number;
+  feedShards: number;
+  presenceShards: number;
+  auditShards: number;
   auditRetentionS: number;
   auditPerMin: number;
   maxReplyDepth: number;
@@ -68,7 +75,15 @@ const NUMERIC: Record<NumericLimit, [variable: string, fallback: number]> = {
   onlineThresholdS: ["ONLINE_THRESHOLD_S", 300],
   presencePushS: ["PRESENCE_PUSH_S", 60],
   feedFlushMs: ["FEED_FLUSH_MS", 2_000],
+  feedFlushMaxMs: ["FEED_FLUSH_MAX_MS", 60_000],
   feedBatchMax: ["FEED_BATCH_MAX", 100],
+  feedPushBudget: ["FEED_PUSH_BUDGET", 250],
+  // Sized by the load model in README "Performance": at 100,000 active agents each shard takes
+  // about 210 requests/s (feed and presence: agents / 60 s / 8; audit, if every agent audits every
+  // message it sends and receives: 2 x agents / 60 s / 16).
+  feedShards: ["FEED_SHARDS", 8],
+  presenceShards: ["PRESENCE_SHARDS", 8],
+  auditShards: ["AUDIT_SHARDS", 16],
   auditRetentionS: ["AUDIT_RETENTION_S", 30 * 86400],
   auditPerMin: ["AUDIT_PER_MIN", 60],
   maxReplyDepth: ["MAX_REPLY_DEPTH", 32],
@@ -78,6 +93,10 @@ const NUMERIC: Record<NumericLimit, [variable: string, fallback: number]> = {
   fanoutBatch: ["FANOUT_BATCH", 40],
 };
 
+/** Counts of objects: whole numbers, at most this many (a reader asks every shard). */
+const SHARD_LIMITS = new Set<NumericLimit>(["feedShards", "presenceShards", "auditShards"]);
+const MAX_SHARDS = 256;
+
 const warned = new Set<string>();
 
 function warnOnce(variable: string, raw: unknown, fallback: number | boolean): void {
@@ -86,11 +105,12 @@ function warnOnce(variable: string, raw: unknown, fallback: number | boolean): v
   console.warn(`clawtalk: ignoring ${variable}=${JSON.stringify(raw)}; using ${fallback}`);
 }
 
-function readNumber(env: Record<string, unknown>, variable: string, fallback: number): number {
+function readNumber(env: Record<string, unknown>, variable: string, fallback: number, whole = false): number {
   const raw = env[variable];
   if (raw === undefined || raw === null || raw === "") return fallback;
   const value = typeof raw === "number" ? raw : Number(String(raw).trim());
-  if (Number.isFinite(value) && value > 0) return value;
+  const valid = whole ? Number.isInteger(value) && value <= MAX_SHARDS : Number.isFinite(value);
+  if (valid && value > 0) return value;
   warnOnce(variable, raw, fallback);
   return fallback;
 }
@@ -108,7 +128,7 @@ function readBoolean(env: Record<string, unknown>, variable: string, fallback: b
 export function readLimits(env: object): Limits {
   const vars = env as Record<string, unknown>;
   const numbers = Object.fromEntries(
-    Object.entries(NUMERIC).map(([key, [variable, fallback]]) => [key, readNumber(vars, variable, fallback)]),
+    Object.entries(NUMERIC).map(([key, [variable, fallback]]) => [key, readNumber(vars, variable, fallback, SHARD_LIMITS.has(key as NumericLimit))]),
   ) as Record<NumericLimit, number>;
   const origin = vars.CORS_ORIGIN;
   const auditKey = readAuditKey(vars);

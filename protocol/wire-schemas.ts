@@ -108,12 +108,15 @@ export const feedItem = named(
   }),
 );
 
-export const feedEntry = feedItem.extend({ seq: count.meta({ description: "The item's arrival in the feed: pass the page's lastSeq as afterSeq" }) });
+export const feedEntry = feedItem.extend({ seq: count.meta({ description: "The item's arrival in its feed shard (follow the feed with the page's lastSeq)" }) });
+
+/** A position per feed shard, whole numbers joined by _ (one number: shard 0, the one feed of earlier versions). */
+export const FEED_CURSOR_PATTERN = /^\d{1,15}(_\d{1,15}){0,255}$/;
 
 export const feedPage = named(
   "FeedPage",
   "A page of the admin's global feed (metadata only)",
-  z.object({ messages: z.array(feedEntry), ...pageFields, lastSeq: count.nullable() }),
+  z.object({ messages: z.array(feedEntry), ...pageFields, lastSeq: z.string().regex(FEED_CURSOR_PATTERN).meta({ description: "The position in every feed shard after this page: pass it as afterSeq" }) }),
 );
 
 export const deliveryReceipt = named(
@@ -254,10 +257,13 @@ export const auditEntry = named(
   }),
 );
 
+/** An audit page's cursor: its oldest loggedAt, then ~<shard> when entries of that millisecond remain in lower shards. */
+export const AUDIT_CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z(~\d{1,3})?$/;
+
 export const auditPage = named(
   "AuditPage",
   "Audit entries, newest first; pass cursor as before for the next page",
-  z.object({ entries: z.array(auditEntry), cursor: relayTime.nullable(), hasMore: z.boolean() }),
+  z.object({ entries: z.array(auditEntry), cursor: z.string().regex(AUDIT_CURSOR_PATTERN).nullable(), hasMore: z.boolean() }),
 );
 
 export const deletedCount = named("DeletedCount", "How many entries were deleted", z.object({ deleted: count }));
@@ -274,10 +280,19 @@ export const webhookHealth = named(
   z.object({ agent: z.string(), lastAt: relayTime, lastOutcome: webhookAttempt.shape.outcome, lastStatus: z.int().nullable(), failuresInRow: count }),
 );
 
+/** Requests that reached one shared object since it was loaded (its count restarts then). */
+const objectLoad = z.object({ shard: count, requests: count, since: relayTime });
+
 export const adminStats = named(
   "AdminStats",
-  "Throughput and delivery latency per minute, and webhook health per agent",
-  z.object({ generatedAt: relayTime, perMinute: z.array(minuteStats), webhooks: z.array(webhookHealth) }),
+  "Throughput and delivery latency per minute, webhook health per agent, and the load on each shared object",
+  z.object({
+    generatedAt: relayTime,
+    perMinute: z.array(minuteStats),
+    webhooks: z.array(webhookHealth),
+    feedPushWaitMs: count.meta({ description: "How long inboxes are now told to wait between feed pushes: how far behind the feed may be" }),
+    objects: z.object({ directory: objectLoad.omit({ shard: true }), feed: z.array(objectLoad.extend({ pushWaitMs: count })), presence: z.array(objectLoad), audit: z.array(objectLoad) }),
+  }),
 );
 
 export const health = named(

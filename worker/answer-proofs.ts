@@ -8,8 +8,10 @@ import type { Failure } from "../protocol/errors.js";
 import type { Proof, Same } from "../protocol/wire-proofs.js";
 import type * as wire from "../protocol/wire-schemas.js";
 import type { DirectoryObject } from "../durable-objects/directory.js";
-import type { ChannelCount, FeedPage, MinuteStats, WebhookHealth } from "../durable-objects/feed.js";
+import type { ChannelCount, MinuteStats, SeqItem, WebhookHealth } from "../durable-objects/feed.js";
 import type { InboxObject } from "../durable-objects/inbox.js";
+import type { AdminFeedPage } from "./shards/feed.js";
+import type { MergedAuditPage } from "./shards/audit.js";
 
 /** An intersection as one object type (Same compares the written form). */
 type Flat<T> = { [K in keyof T]: T[K] };
@@ -18,8 +20,12 @@ type Flat<T> = { [K in keyof T]: T[K] };
 type Answer<F extends (...args: never[]) => Promise<unknown>> = Exclude<Awaited<ReturnType<F>>, Failure>;
 
 export type ObjectAnswerProofs = [
-  // GET /messages (admin): the feed's items, with their arrival sequence.
-  Proof<Same<Flat<FeedPage["items"][number]>, z.infer<typeof wire.feedEntry>>>,
+  // GET /messages (admin): the feed shards' items, with their arrival sequence in their shard.
+  Proof<Same<Flat<SeqItem>, z.infer<typeof wire.feedEntry>>>,
+  // ... and the page merged over the shards (worker/shards/feed.ts).
+  Proof<Same<Flat<Omit<AdminFeedPage, "messages">>, Flat<Omit<z.infer<typeof wire.feedPage>, "messages">>>>,
+  // GET /audit: the page merged over the audit shards, before its entries are spliced in as JSON.
+  Proof<Same<MergedAuditPage["cursor"], z.infer<typeof wire.auditPage>["cursor"]>>,
   // GET /channels?detail=true
   Proof<Same<ChannelCount, z.infer<typeof wire.channelCount>>>,
   // GET /admin/stats

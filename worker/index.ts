@@ -1,5 +1,6 @@
 // The front Worker: stateless. It authenticates, validates and routes; all state lives in the
-// Durable Objects exported below (one Inbox per agent, the Directory, the Feed, the Audit log).
+// Durable Objects exported below (one Inbox per agent, the Directory, and the shards of the Feed,
+// Presence and the Audit log).
 
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { openApiDocument as openApiSchema } from "../protocol/wire-schemas.js";
@@ -20,6 +21,7 @@ export { AuditObject } from "../durable-objects/audit.js";
 export { DirectoryObject } from "../durable-objects/directory.js";
 export { FeedObject } from "../durable-objects/feed.js";
 export { InboxObject } from "../durable-objects/inbox.js";
+export { PresenceObject } from "../durable-objects/presence.js";
 
 export const routes: RouteTable = {
   ...systemRoutes,

@@ -5,6 +5,7 @@ import { failures, RelayError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { NAME_PATTERN, TOPIC_PATTERN, nameKey } from "../protocol/names.js";
 import { parseIsoTime } from "../protocol/time.js";
+import { FEED_CURSOR_PATTERN } from "../protocol/wire-schemas.js";
 import type { MessageQuery } from "../durable-objects/message-query.js";
 import type { Parameter } from "./router.js";
 
@@ -113,8 +114,9 @@ export const queryParams = {
 export const routeParams = {
   afterSeq: {
     name: "afterSeq",
-    description: "Admin feed only: items after this arrival sequence (a page's lastSeq), oldest first; unlike after, never skips an item that reached the feed late",
-    schema: z.int().nonnegative(),
+    description:
+      "Admin feed only: items after this position in every feed shard (a page's lastSeq, passed back as it is), oldest first; unlike after, never skips or repeats an item that reached the feed late",
+    schema: z.string().regex(FEED_CURSOR_PATTERN),
   },
   detail: { name: "detail", description: "Admin only: true gives [{topic, count, lastTs}] instead of topic names", schema: z.boolean().default(false) },
   minutes: { name: "minutes", description: "How many minutes back: 1 or more (larger is clamped to 1440), default 60", schema: z.int().min(1).default(60) },

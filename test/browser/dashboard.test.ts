@@ -418,6 +418,8 @@ describe("dashboard (SPEC §7)", () => {
         const channel = page.locator("#channels-body tr.channel-row").filter({ has: page.locator(".topic", { hasText: `#${topic}` }) });
         await channel.waitFor({ timeout: PANEL_WAIT_MS });
         expect(await channel.locator(".num").textContent()).toBe("2");
+        // The feed's title says how far behind it may be (FEED_FLUSH_MS while the relay is quiet).
+        await expect.poll(() => page.locator("#feed-count").textContent(), { timeout: PANEL_WAIT_MS }).toMatch(/shown · up to 0\.2 s behind$/);
 
         expect(navigations).toBe(loadedNavigations);
         expect(await page.locator("#status-text").textContent()).toMatch(/live/);

@@ -494,7 +494,7 @@ describe("the admin's views", () => {
   });
 
   it("the admin feed answers with the same page fields as an inbox, plus its arrival cursor lastSeq", async () => {
-    const reply = await call<MessagePage<FeedItem> & { lastSeq: number | null }>("GET", "/messages?limit=1", { key: ADMIN_KEY });
+    const reply = await call<MessagePage<FeedItem> & { lastSeq: string }>("GET", "/messages?limit=1", { key: ADMIN_KEY });
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body).sort()).toEqual(["count", "cursor", "hasMore", "lastSeq", "messages", "newestTs", "oldestTs"]);
     expect(reply.body.count).toBe(reply.body.messages.length);

@@ -13,8 +13,9 @@ import { json } from "../http.js";
 import { forgetKey, forgetName, rememberAgent } from "../identity.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
+import { allPresence, forgetPresence, lastSeenOf, presenceOf } from "../shards/presence.js";
 
-function publicView(record: AgentRecord, limits: Limits, lastSeen = record.lastSeen): AgentPublic {
+function publicView(record: AgentRecord, limits: Limits, lastSeen: number | null): AgentPublic {
   return {
     name: record.name,
     owner: record.owner,
@@ -27,7 +28,7 @@ function publicView(record: AgentRecord, limits: Limits, lastSeen = record.lastS
   };
 }
 
-function privateView(record: AgentRecord, limits: Limits, lastSeen = record.lastSeen): AgentPrivate {
+function privateView(record: AgentRecord, limits: Limits, lastSeen: number | null): AgentPrivate {
   return {
     ...publicView(record, limits, lastSeen),
     createdAt: isoTime(record.createdAt),
@@ -47,18 +48,26 @@ export function targetKey(c: RouteContext): string {
   return nameKey(raw);
 }
 
-/**
- * The Directory's lastSeen is a batched view (views.ts); an agent reading its own record is seen
- * by this very request, so its record says so.
- */
-function lastSeenFor(c: RouteContext, record: AgentRecord): number | null {
-  return c.caller?.role === "agent" && nameKey(c.caller.name) === nameKey(record.name) ? Date.now() : record.lastSeen;
+function isCaller(c: RouteContext, key: string): boolean {
+  return c.caller?.role === "agent" && nameKey(c.caller.name) === key;
 }
 
-/** Every agent's public record: GET /agents and the MCP tool list_agents. */
+/**
+ * lastSeen from the presence shards is a batched view (views.ts); an agent reading its own record
+ * is seen by this very request, so its record says so (and its shard is not asked).
+ */
+async function lastSeenFor(c: RouteContext, record: AgentRecord): Promise<number | null> {
+  const key = nameKey(record.name);
+  return isCaller(c, key) ? Date.now() : lastSeenOf(record, await presenceOf(c.env, c.limits, key));
+}
+
+/** Every agent's public record (GET /agents, the MCP tool list_agents): records from the Directory, presence from every presence shard. */
 export async function agentList(c: RouteContext): Promise<AgentPublic[]> {
-  const records = await directoryStub(c.env).list();
-  return records.map((record) => publicView(record, c.limits, lastSeenFor(c, record)));
+  const [records, presence] = await Promise.all([directoryStub(c.env).list(), allPresence(c.env, c.limits)]);
+  return records.map((record) => {
+    const key = nameKey(record.name);
+    return publicView(record, c.limits, isCaller(c, key) ? Date.now() : lastSeenOf(record, presence.get(key)));
+  });
 }
 
 async function register(c: RouteContext, fields: RegisterRequest, invite?: string): Promise<Response> {
@@ -120,7 +129,8 @@ export const agentRoutes: RouteTable = {
         const record = await directoryStub(c.env).get(key);
         if (!record) throw new RelayError(failures.noSuchAgent);
         const own = c.caller.role === "admin" || nameKey(c.caller.name) === key;
-        return json(own ? privateView(record, c.limits, lastSeenFor(c, record)) : publicView(record, c.limits));
+        const lastSeen = await lastSeenFor(c, record);
+        return json(own ? privateView(record, c.limits, lastSeen) : publicView(record, c.limits, lastSeen));
       },
     }),
     PATCH: endpoint({
@@ -134,7 +144,7 @@ export const agentRoutes: RouteTable = {
       async handle(c) {
         if (c.body.owner !== undefined && c.caller.role !== "admin") throw new RelayError(failures.ownerAdminOnly);
         const done = unwrap(await directoryStub(c.env).update(targetKey(c), c.body, c.caller.role));
-        const body = privateView(done.record, c.limits, lastSeenFor(c, done.record));
+        const body = privateView(done.record, c.limits, await lastSeenFor(c, done.record));
         return json(done.webhookSecret === undefined ? body : { ...body, webhookSecret: done.webhookSecret });
       },
     }),
@@ -147,7 +157,7 @@ export const agentRoutes: RouteTable = {
       async handle(c) {
         const key = targetKey(c);
         const done = unwrap(await directoryStub(c.env).remove(key));
-        await Promise.all([forgetKey(c.env, done.keyHash), forgetName(c.env, key)]);
+        await Promise.all([forgetKey(c.env, done.keyHash), forgetName(c.env, key), forgetPresence(c.env, c.limits, key)]);
         return new Response(null, { status: 204 });
       },
     }),

@@ -1,7 +1,9 @@
 // The audit log (SPEC §13): agents post entries about their own messages, with the payload as
 // they choose to disclose it (plaintext, or sealed to the operator's key); the admin reads and
-// clears them. Rate, quota and order are the Audit object's (durable-objects/audit.ts).
+// clears them. Rate, quota and order are the Audit shards' (durable-objects/audit.ts); the log is
+// read and cleared over all of them (worker/shards/audit.ts).
 
+import { z } from "zod";
 import { canonicalJson } from "../../protocol/canonical.js";
 import { sha256Hex } from "../../protocol/digest.js";
 import { failures, RelayError, unwrap } from "../../protocol/errors.js";
@@ -13,6 +15,7 @@ import { json } from "../http.js";
 import { limitParam, nameParam, queryParams, timeParam, topicParam } from "../query.js";
 import { endpoint, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
+import { auditShardOf, clearAudit, parseAuditBefore, readAudit } from "../shards/audit.js";
 
 /** Entries are stored as JSON text and answered as they are. */
 function jsonText(text: string, status = 200): Response {
@@ -39,7 +42,8 @@ export const auditRoutes: RouteTable = {
           throw new RelayError(failures.auditNotRecipient);
         }
         const hashed = typeof entry.payload === "string" ? entry.payload : canonicalJson(entry.payload);
-        const stored = await auditStub(c.env).append(
+        const { shard, quota } = auditShardOf(me, c.limits);
+        const stored = await auditStub(c.env, shard).append(
           {
             messageId: entry.messageId,
             direction: entry.direction,
@@ -54,6 +58,7 @@ export const auditRoutes: RouteTable = {
             loggedBy: caller.name,
           },
           me,
+          quota,
         );
         return jsonText(unwrap(stored), 201);
       },
@@ -64,7 +69,11 @@ export const auditRoutes: RouteTable = {
       access: "admin",
       query: [
         { ...queryParams.since, description: "Only entries logged (loggedAt) strictly after this ISO time" },
-        { ...queryParams.before, description: "Only entries logged strictly before this ISO time: the previous page's cursor" },
+        {
+          name: "before",
+          description: "Only entries logged strictly before this ISO time, or after the page whose cursor this is (pass the previous page's cursor as it is)",
+          schema: z.string(),
+        },
         { ...queryParams.from, description: "Only entries about messages from this sender (any case)" },
         queryParams.to,
         queryParams.topic,
@@ -74,18 +83,17 @@ export const auditRoutes: RouteTable = {
       fails: ["BAD_REQUEST"],
       async handle(c) {
         const params = c.url.searchParams;
-        const query: AuditQuery = { limit: limitParam(params, c.limits.pageDefault, c.limits.auditPageMax) };
+        const query: Omit<AuditQuery, "before"> = { limit: limitParam(params, c.limits.pageDefault, c.limits.auditPageMax) };
         const since = timeParam(params, "since");
-        const before = timeParam(params, "before");
+        const rawBefore = params.get("before");
         const from = nameParam(params, "from");
         const to = nameParam(params, "to");
         const topic = topicParam(params);
         if (since !== undefined) query.since = since;
-        if (before !== undefined) query.before = before;
         if (from !== undefined) query.from = from;
         if (to !== undefined) query.to = to;
         if (topic !== undefined) query.topic = topic;
-        const page = await auditStub(c.env).query(query);
+        const page = await readAudit(c.env, c.limits, query, rawBefore === null ? undefined : parseAuditBefore(rawBefore));
         return jsonText(`{"entries":[${page.entries.join(",")}],"cursor":${JSON.stringify(page.cursor)},"hasMore":${page.hasMore}}`);
       },
     }),
@@ -99,7 +107,7 @@ export const auditRoutes: RouteTable = {
       async handle(c) {
         const before = timeParam(c.url.searchParams, "before");
         if (before === undefined) throw new RelayError(failures.badRequest("before: required, an ISO-8601 timestamp."));
-        return json({ deleted: await auditStub(c.env).clear(before) });
+        return json({ deleted: await clearAudit(c.env, c.limits, before) });
       },
     }),
   },

@@ -9,12 +9,14 @@ import { isoTime } from "../../protocol/time.js";
 import { ackResult, channelCount, envelope, feedPage, messagePage, receipts } from "../../protocol/wire-schemas.js";
 import type { Page } from "../../durable-objects/message-log.js";
 import type { MessageQuery } from "../../durable-objects/message-query.js";
-import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
+import { inboxStub } from "../../durable-objects/stubs.js";
 import type { AgentCaller } from "../auth.js";
 import { json } from "../http.js";
 import { choiceParam, messageQuery, nameParam, queryParams, routeParams, viaParam, waitParam } from "../query.js";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
 import { bodies } from "../schemas.js";
+import { parseFeedCursor, readFeed } from "../shards/feed.js";
+import { readChannels } from "../shards/stats.js";
 import { sendEndpoint } from "./send.js";
 
 /** The page fields beside `messages` (SPEC §4.2); `cursor` is `oldestTs` for compatibility. */
@@ -47,14 +49,14 @@ export async function inboxPage(c: RouteContext, caller: AgentCaller, params: UR
 
 async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
   if (c.caller.role === "admin") {
+    // The global feed, merged over its shards (worker/shards/feed.ts).
     const query = messageQuery(c.url.searchParams, c.limits);
     for (const agentOnly of ["unread", "via"]) {
       if (c.url.searchParams.has(agentOnly)) throw new RelayError(failures.badRequest(`${agentOnly}: only for an agent's own inbox (the admin feed has no delivery state).`));
     }
     const afterSeq = c.url.searchParams.get("afterSeq");
-    if (afterSeq !== null && !/^\d{1,15}$/.test(afterSeq)) throw new RelayError(failures.badRequest("afterSeq: expected a whole number."));
-    const page = await feedStub(c.env).query(afterSeq === null ? query : { ...query, afterSeq: Number(afterSeq) }, query.wait);
-    return json({ messages: page.items, ...pageFields(page.items.length, page.oldestTs, page.newestTs, page.hasMore), lastSeq: page.lastSeq });
+    const { wait, ...filters } = query;
+    return json(await readFeed(c.env, c.limits, filters, afterSeq === null ? undefined : parseFeedCursor(afterSeq, c.limits.feedShards), wait));
   }
   const page = await inboxPage(c, c.caller, c.url.searchParams);
   // Envelopes arrive as stored JSON; splice them in rather than parse and re-serialize.
@@ -183,7 +185,7 @@ export const messageRoutes: RouteTable = {
       keyCheck: "handler",
       async handle(c) {
         if (c.caller.role === "admin") {
-          const channels = await feedStub(c.env).channels();
+          const channels = await readChannels(c.env, c.limits);
           return json(c.url.searchParams.get("detail") === "true" ? channels : channels.map((ch) => ch.topic));
         }
         return json(unwrap(await inboxStub(c.env, c.caller.name).channels(c.caller.keyHash)));

@@ -3,10 +3,11 @@
 import { z } from "zod";
 import { unwrap } from "../../protocol/errors.js";
 import { webhookAttempt, webhookTestResult } from "../../protocol/wire-schemas.js";
-import { feedStub, inboxStub } from "../../durable-objects/stubs.js";
+import { inboxStub } from "../../durable-objects/stubs.js";
 import { json } from "../http.js";
 import { limitParam, queryParams, timeParam } from "../query.js";
 import { endpoint, type RouteTable } from "../router.js";
+import { readAttempts } from "../shards/stats.js";
 import { targetKey } from "./agents.js";
 
 export const webhookRoutes: RouteTable = {
@@ -35,7 +36,7 @@ export const webhookRoutes: RouteTable = {
       async handle(c) {
         const limit = limitParam(c.url.searchParams, c.limits.pageDefault, c.limits.pageMax);
         const before = timeParam(c.url.searchParams, "before");
-        if (c.caller.role === "admin") return json(await feedStub(c.env).attempts(limit, before));
+        if (c.caller.role === "admin") return json(await readAttempts(c.env, c.limits, limit, before));
         return json(unwrap(await inboxStub(c.env, c.caller.name).deliveries(c.caller.keyHash, limit, before)));
       },
     }),

@@ -107,6 +107,18 @@ describe("readLimits overrides", () => {
     expect(LIMIT_VARIABLES).toEqual(expect.arrayContaining(["AUDIT_PUBLIC_KEY", "AUDIT_REQUIRE_SEALED", "AUDIT_PAGE_BYTES", "AUDIT_WINDOW_S"]));
   });
 
+  it("reads the shard counts and the feed's push budget (issue 16), sized for 100,000 active agents by default", () => {
+    expect(readLimits({})).toMatchObject({ feedShards: 8, presenceShards: 8, auditShards: 16, feedPushBudget: 250, feedFlushMaxMs: 60_000 });
+    expect(readLimits({ FEED_SHARDS: "3", PRESENCE_SHARDS: "1", AUDIT_SHARDS: "256", FEED_PUSH_BUDGET: "20", FEED_FLUSH_MAX_MS: "5000" })).toMatchObject({
+      feedShards: 3,
+      presenceShards: 1,
+      auditShards: 256,
+      feedPushBudget: 20,
+      feedFlushMaxMs: 5000,
+    });
+    expect(LIMIT_VARIABLES).toEqual(expect.arrayContaining(["FEED_SHARDS", "PRESENCE_SHARDS", "AUDIT_SHARDS", "FEED_PUSH_BUDGET", "FEED_FLUSH_MAX_MS"]));
+  });
+
   it("reads CORS_ORIGIN", () => {
     expect(readLimits({ CORS_ORIGIN: "https://app.example.com" }).corsOrigin).toBe("https://app.example.com");
     expect(readLimits({ CORS_ORIGIN: "" }).corsOrigin).toBe("*");
@@ -127,6 +139,13 @@ describe("readLimits with bad values", () => {
   it.each(NUMERIC_ROWS)("%s falls back to its default %s for unusable %s values", (key, fallback, variable) => {
     for (const raw of BAD_NUMBERS) {
       expect(readLimits({ [variable]: raw })[key], `${variable}=${JSON.stringify(raw)}`).toBe(fallback);
+    }
+  });
+
+  it.each(["FEED_SHARDS", "PRESENCE_SHARDS", "AUDIT_SHARDS"])("falls back to the default for a %s that is not a whole number from 1 to 256", (variable) => {
+    const fallback = readLimits({});
+    for (const raw of ["1.5", "257", "0", "2e3"]) {
+      expect(readLimits({ [variable]: raw }), `${variable}=${raw}`).toEqual(fallback);
     }
   });
 
