@@ -4,24 +4,17 @@
 // the sent message sealed; `clawtalk audit` lists entries with the admin key and opens them with
 // --secret-key-file, and only with the right key.
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { OpenedAuditEntry } from "../../client/index.js";
-import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 import { startTestRelay, tempDirs, type TestRelay } from "../support/node-relay.js";
+import { runCli, type CliRun } from "../support/run-cli.js";
 
 const ADMIN_KEY = `cli-audit-admin-${randomBytes(8).toString("hex")}`;
-const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
-const RUN_TIMEOUT_MS = 30_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 interface AuditOutput {
   entries: OpenedAuditEntry[];
@@ -39,25 +32,7 @@ let bob: { name: string; keyFile: string };
 
 /** Runs `clawtalk ...args` in `cwd` with only the given CLAWTALK_* variables (and the relay URL, once it runs). */
 function cli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_")) env[key] = value;
-  if (testRelay) env.CLAWTALK_URL = testRelay.url;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`clawtalk ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { cwd: options.cwd, env: { ...(testRelay ? { CLAWTALK_URL: testRelay.url } : {}), ...options.env } });
 }
 
 async function ok(args: string[], env: Record<string, string> = {}): Promise<Run> {

@@ -4,19 +4,16 @@
 // once the relay accepted the change, `inbox` flags a sender whose keys the admin swapped, `send
 // --encrypt` to it is refused until `trust NAME`, and the pins live beside the key file, mode 0600.
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { AgentKeys, ReceivedMessage } from "../../client/index.js";
 import { generateKeys } from "../../client/index.js";
-import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 import { relayCaller, startTestRelay, tempDirs, type TestRelay } from "../support/node-relay.js";
+import { runCli, type CliRun } from "../support/run-cli.js";
 
 const ADMIN_KEY = `cli-keys-admin-${randomBytes(8).toString("hex")}`;
-const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
-const RUN_TIMEOUT_MS = 30_000;
 
 let testRelay: TestRelay;
 const scratchDirs = tempDirs();
@@ -35,37 +32,11 @@ afterAll(async () => {
   scratchDirs.removeAll();
 }, 60_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs `clawtalk ...args` to completion with only our CLAWTALK_* variables (the relay URL, the admin key, `env`). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_") && key !== "XDG_CONFIG_HOME") base[key] = value;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: home,
-      env: { ...base, HOME: home, XDG_CONFIG_HOME: config, CLAWTALK_URL: testRelay.url, CLAWTALK_ADMIN_KEY: ADMIN_KEY, ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`clawtalk ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end("");
-  });
+  return runCli(args, { cwd: home, env: { HOME: home, XDG_CONFIG_HOME: config, CLAWTALK_URL: testRelay.url, CLAWTALK_ADMIN_KEY: ADMIN_KEY, ...env } });
 }
 
 /** Runs the CLI and expects exit 0. */

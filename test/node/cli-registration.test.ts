@@ -4,28 +4,22 @@
 // registered, never overwrites another agent's or another relay's API key), and `update` by the
 // agent itself and by the admin.
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { AgentPrivate } from "../../protocol/envelope.js";
-import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
+import { freePort } from "../../scripts/local-relay.js";
 import { httpCall, startTestRelay, tempDirs, type TestRelay } from "../support/node-relay.js";
+import { runCli, type CliRun } from "../support/run-cli.js";
 
 const ADMIN_KEY = `cli-reg-admin-${randomBytes(8).toString("hex")}`;
-const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
-const RUN_TIMEOUT_MS = 30_000;
 
 let testRelay: TestRelay;
 const scratchDirs = tempDirs();
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Where one user runs the CLI: a HOME of its own and an empty working directory. */
 interface User {
@@ -51,25 +45,7 @@ const agentName = (prefix: string): string => `${prefix}_${randomBytes(4).toStri
 
 /** Runs `clawtalk ...args` as `user`, with no CLAWTALK_* or XDG_CONFIG_HOME from our own environment. */
 function cli(user: User, args: string[], extra: Record<string, string> = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_") && key !== "XDG_CONFIG_HOME") env[key] = value;
-  Object.assign(env, { HOME: user.home, CLAWTALK_URL: testRelay.url, ...user.env, ...extra });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: user.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`clawtalk ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { cwd: user.cwd, env: { HOME: user.home, CLAWTALK_URL: testRelay.url, ...user.env, ...extra } });
 }
 
 /** Runs the CLI and expects exit 0. */

@@ -4,19 +4,19 @@
 // payload sources, `watch --exec` (stdin only, ack after success, retries, cursor across restarts,
 // shell metacharacters never executed), exit codes with one-line messages, and the account commands.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { ReceivedMessage } from "../../client/index.js";
-import { freePort, PROJECT_ROOT } from "../../scripts/local-relay.js";
+import { freePort } from "../../scripts/local-relay.js";
 import { spawnCaptured, startTestRelay, tempDirs, type CapturedProcess, type TestRelay } from "../support/node-relay.js";
+import { cleanEnv, CLI_BIN, runCli, type CliRun } from "../support/run-cli.js";
 
 const ADMIN_KEY = `cli-test-admin-${randomBytes(8).toString("hex")}`;
-const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
-/** One CLI run (not `watch`) must finish within this. */
+/** One CLI run (not `watch`) must finish within this (as test/support/run-cli.ts enforces). */
 const RUN_TIMEOUT_MS = 30_000;
 /**
  * How long to wait for something asynchronous (a watcher handling messages, retries): vi.waitFor
@@ -35,11 +35,7 @@ const watchers: ChildProcess[] = [];
 // ---------------------------------------------------------------------------------------------
 // Helpers: run the CLI, start a watcher, make agents.
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 interface Agent {
   name: string;
@@ -56,30 +52,12 @@ function scratch(prefix: string): string {
  * this file's scratch HOME, plus the relay URL and `extra`.
  */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CLAWTALK_") && key !== "XDG_CONFIG_HOME") env[key] = value;
-  return { ...env, HOME: home, CLAWTALK_URL: testRelay.url, ...extra };
+  return { ...cleanEnv(), HOME: home, CLAWTALK_URL: testRelay.url, ...extra };
 }
 
 /** Runs `clawtalk ...args` in `cwd` to completion, with `input` on stdin (stdin closed when absent). */
 function cli(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`clawtalk ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? "");
-  });
+  return runCli(args, { cwd: options.cwd, env: { HOME: home, CLAWTALK_URL: testRelay.url, ...options.env }, input: options.input });
 }
 
 /** Runs the CLI as `agent` (its key file in its directory) and expects exit 0. */
@@ -110,7 +88,7 @@ type Watcher = CapturedProcess;
 
 /** Starts `clawtalk watch` as `agent` (a long-running process; stopped by the test or afterAll). */
 function startWatch(agent: Agent, args: string[]): Watcher {
-  const watcher = spawnCaptured(process.execPath, [BIN, "watch", ...args], { cwd: agent.dir, env: cliEnv({ CLAWTALK_KEY_FILE: agent.keyFile }) });
+  const watcher = spawnCaptured(process.execPath, [CLI_BIN, "watch", ...args], { cwd: agent.dir, env: cliEnv({ CLAWTALK_KEY_FILE: agent.keyFile }) });
   watchers.push(watcher.child);
   return watcher;
 }

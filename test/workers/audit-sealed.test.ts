@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { AuditEntry, AuditPage } from "../../protocol/envelope.js";
 import { openAuditEntry } from "../../client/audit.js";
 import { generateAuditKeys, generateKeys, openAuditPayload, sealAuditPayload } from "../../client/crypto.js";
+import { readLimits } from "../../protocol/limits.js";
+import { auditStub, shardOf } from "../../durable-objects/stubs.js";
 import { ADMIN_KEY, call, register, uniqueName, type TestAgent } from "../support/relay.js";
 
 function entry(agent: TestAgent, topic: string, fields: Record<string, unknown>) {
@@ -68,7 +70,9 @@ describe("sealed audit entries", () => {
     const read = await call<AuditPage>("GET", `/audit?topic=${topic}`, { key: ADMIN_KEY });
     expect(read.body.entries).toHaveLength(1);
     expect(read.text).not.toContain(secret);
-    const dump = await runInDurableObject(env.AUDIT.getByName("audit"), (_instance, state) => {
+    // The entry is kept in the audit shard its sender's name falls in.
+    const shard = auditStub(env, shardOf(alice.name, readLimits(env).auditShards));
+    const dump = await runInDurableObject(shard, (_instance, state) => {
       const tables = state.storage.sql
         .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
         .toArray()
