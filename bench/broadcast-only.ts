@@ -1,5 +1,6 @@
-// `node --import tsx bench/broadcast-only.ts [agents]`: the broadcast scenario alone, cold (the
-// relay restarted first) and warm, with the CPU its workerd used.
+// `node --import tsx bench/broadcast-only.ts [agents] [--profile[=cold]]`: the broadcast scenario
+// alone, cold (the relay restarted first) and warm, with the CPU its workerd used; `--profile`
+// takes a CPU profile of the warm run (`--profile=cold`: of the cold one) and summarizes it.
 
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ import { Inspector } from "./inspector.js";
 import { summarize } from "./profile-summary.js";
 
 const n = Number(process.argv[2] ?? 1000);
+const profiled = process.argv.includes("--profile=cold") ? "cold" : process.argv.includes("--profile") ? "warm" : null;
 const state = mkdtempSync(join(tmpdir(), "clawtalk-bcast-"));
 const adminKey = randomBytes(24).toString("base64url");
 const port = await freePort();
@@ -25,7 +27,7 @@ try {
   relayProcess = await start();
   for (const label of ["cold", "warm"]) {
     const cpu0 = workerdCpuMs(relayProcess.pid);
-    const profile = process.argv.includes("--profile") && label === "warm" ? await Inspector.connect(relayProcess.inspectorPort) : null;
+    const profile = label === profiled ? await Inspector.connect(relayProcess.inspectorPort) : null;
     const run = () => broadcast(relay, crowd);
     const [figure] = profile ? await profile.cpuProfile("/tmp/broadcast.cpuprofile", run) : await run();
     console.log(`${label}: ${figure!.value?.toFixed(0)} ms; ${figure!.note}; workerd CPU ${(workerdCpuMs(relayProcess.pid) - cpu0).toFixed(0)} ms`);

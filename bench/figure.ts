@@ -26,6 +26,8 @@ export interface Figure {
   rpsRatio?: number;
   /** p99 ÷ the floor's p99. */
   p99Ratio?: number;
+  /** For a `value` figure: the same measure of its floor, in the same unit, from the same run. */
+  floorValue?: number;
   /** CPU of the relay's workerd processes per request (ms), beside the floor's. */
   cpuMsPerRequest?: number;
 }

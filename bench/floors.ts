@@ -43,6 +43,13 @@ export class Floors {
     return { what: "Worker → object → one indexed read", options: (durationS) => ({ url: this.url, durationS, connections, request: () => ({ path: "/read/reader" }) }) };
   }
 
+  /** One object reaching n objects in rounds of 40, one insert each: the ms it took (measured inside the object). */
+  async fanout(n: number): Promise<number> {
+    const response = await fetch(`${this.url}/fanout/${n}`, { method: "POST", body: BODY });
+    if (!response.ok) throw new Error(`the fan-out floor answered ${response.status}`);
+    return ((await response.json()) as { ms: number }).ms;
+  }
+
   async prepareRead(): Promise<void> {
     for (let i = 0; i < 60; i++) await fetch(`${this.url}/insert/reader`, { method: "POST", body: BODY });
   }

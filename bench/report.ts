@@ -28,7 +28,7 @@ export function targets(figures: Figure[]): Target[] {
   for (const f of figures.filter((f) => f.scenario === "multicast" || f.scenario === "poll")) floorTarget(f, `${f.scenario}, ${f.what}`);
   const find = (scenario: string, what: string) => figures.find((f) => f.scenario.startsWith(scenario) && f.what.startsWith(what));
   const cold = figures.find((f) => f.scenario === "broadcast" && f.what.includes("cold"));
-  if (cold?.value !== undefined) out.push({ target: "broadcast to 1,000 agents, 201 → last inbox, cold inboxes < 1 s", value: `${ms(cold.value)} ms`, met: cold.value < 1000 });
+  if (cold?.value !== undefined) out.push({ target: "broadcast to 1,000 agents, 201 → last inbox, cold inboxes < 1 s", value: `${ms(cold.value)} ms${cold.floorValue === undefined ? "" : ` (its floor: ${ms(cold.floorValue)} ms)`}`, met: cold.value < 1000 });
   const hook = find("webhook", "send 201");
   if (hook?.latency) out.push({ target: "webhook 201 → receiver p99 < 5 ms", value: `${ms(hook.latency.p99)} ms`, met: hook.latency.p99 < 5 });
   const memory = find("memory", "workerd RSS");

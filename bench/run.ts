@@ -56,14 +56,13 @@ async function main(): Promise<void> {
       const shards = await shardScenarios(startShardRelay, adminKey, quick, log);
       return report(shards.figures, null, shards.report);
     }
-    const floorProcess = await startLocalRelay({
-      port: await freePort(),
-      stateDir: join(state, "floor"),
-      adminKey,
-      configPath: join(PROJECT_ROOT, "bench/floor/wrangler.toml"),
-      readyPath: "/",
-    });
-    started.push(floorProcess);
+    const floorPort = await freePort();
+    const startFloor = async () => {
+      const process = await startLocalRelay({ port: floorPort, stateDir: join(state, "floor"), adminKey, configPath: join(PROJECT_ROOT, "bench/floor/wrangler.toml"), readyPath: "/" });
+      started.push(process);
+      return process;
+    };
+    let floorProcess = await startFloor();
     const relayPort = await freePort();
     const startRelay = async () => {
       const process = await startLocalRelay({ port: relayPort, stateDir: join(state, "relay"), adminKey, vars: BENCH_VARS });
@@ -102,13 +101,26 @@ async function main(): Promise<void> {
     figures.push(...withReference(await delivery.webhooks(relay, quick ? 50 : 200, quick ? 200 : 1000)));
 
     const crowd = await relay.registerMany("crowd_", 1000);
-    // Restarted, every inbox object is cold: the first broadcast loads them all; the second meets them warm.
-    log("broadcast to 1,000 agents (relay restarted: cold inboxes)");
+    // Restarted, every inbox object is cold: the first broadcast loads them all; the second meets
+    // them warm. The floor: the floor Worker, restarted too, reaching 1,000 objects that exist on
+    // disk in rounds of 40 with one insert each (opening a cold SQLite-backed object is most of it).
+    log("broadcast to 1,000 agents (relay and floor restarted: cold objects)");
+    await floors.fanout(crowd.length);
+    await floorProcess.stop();
+    floorProcess = await startFloor();
+    const floorCold = await floors.fanout(crowd.length);
+    const floorWarm = await floors.fanout(crowd.length);
     await relayProcess.stop();
     relayProcess = await startRelay();
     const [cold] = await delivery.broadcast(relay, crowd);
     const [warm] = await delivery.broadcast(relay, crowd);
-    figures.push({ ...cold!, what: `${cold!.what} (cold inboxes)` }, { ...warm!, what: `${warm!.what} (warm inboxes)` });
+    const beside = (figure: Figure, floorMs: number, objects: string): Figure => ({
+      ...figure,
+      what: `${figure.what} (${objects} inboxes)`,
+      floorValue: floorMs,
+      note: `${figure.note}; floor (${objects}, 1,000 objects, one insert each, rounds of 40): ${floorMs} ms, ${(figure.value! / Math.max(floorMs, 1)).toFixed(1)}×`,
+    });
+    figures.push(beside(cold!, floorCold, "cold"), beside(warm!, floorWarm, "warm"));
 
     log("memory: rounds of 200 concurrent 64 KiB sends");
     const inspector = await Inspector.connect(relayProcess.inspectorPort);

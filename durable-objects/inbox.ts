@@ -29,6 +29,7 @@ import { MessageLog, type InboxCopy, type Page } from "./message-log.js";
 import type { MessageQuery } from "./message-query.js";
 import { Outbox, type AcceptResult, type BroadcastRecord, type OutgoingMessage } from "./outbox.js";
 import type { Until } from "./sent-receipts.js";
+import { forgetSchema } from "./schema.js";
 import { directoryStub } from "./stubs.js";
 import { Views } from "./views.js";
 import { WebhookSender, type TestOutcome } from "./webhook-sender.js";
@@ -124,6 +125,7 @@ export class InboxObject extends DurableObject<Env> {
   async destroy(version: number): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    forgetSchema(this.ctx.storage.sql);
     this.scheduler.reset();
     this.views.reset();
     this.openStorage();

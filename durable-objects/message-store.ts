@@ -106,6 +106,9 @@ const STEPS = [
   // 4: the loop guard (SPEC §12): each message's reply depth, remembered after deletion too.
   `ALTER TABLE messages ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE deleted_ids ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;`,
+  // 5: the copies whose sender has not heard their latest state, read each time the object opens
+  // (unreported()): without an index that read scanned the whole inbox.
+  `CREATE INDEX IF NOT EXISTS messages_unreported ON messages(ts) WHERE reported < (CASE WHEN delivered_at IS NULL THEN 1 ELSE 2 END);`,
 ];
 
 /** Channels kept per inbox; older topics are forgotten first. */

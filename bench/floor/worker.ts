@@ -7,6 +7,8 @@
 //   POST /hop/:a/:b           Worker → object a → object b → one SQL insert in b (a direct send's shape)
 //   POST /fan/:a/:n           Worker → object a → objects fan0..fan(n-1), one insert in each (a multicast's shape)
 //   GET  /read/:a             Worker → object a → one indexed read of the newest 50 rows (a poll's shape)
+//   POST /fanout/:n           Worker → object "caster" → objects crowd0..crowd(n-1) in rounds of 40
+//                             at once, one insert in each (a broadcast's fan-out, without the relay)
 
 import { DurableObject } from "cloudflare:workers";
 
@@ -34,6 +36,15 @@ export class FloorObject extends DurableObject<FloorEnv> {
     return Promise.all(Array.from({ length: n }, (_, i) => this.env.FLOOR.getByName(`${prefix}${i}`).insert(body)));
   }
 
+  /** Rounds of FANOUT_BATCH (40) inserts at once, as a broadcast's alarm runs; answers the ms it took. */
+  async fanout(n: number, body: string): Promise<number> {
+    const started = Date.now();
+    for (let i = 0; i < n; i += 40) {
+      await Promise.all(Array.from({ length: Math.min(40, n - i) }, (_, j) => this.env.FLOOR.getByName(`crowd${i + j}`).insert(body)));
+    }
+    return Date.now() - started;
+  }
+
   async read(): Promise<string[]> {
     return this.ctx.storage.sql
       .exec<{ body: string }>("SELECT body FROM rows ORDER BY ts DESC LIMIT 50")
@@ -55,6 +66,8 @@ export default {
         return json({ ts: await env.FLOOR.getByName(a).hop(b, body) });
       case "fan":
         return json({ ts: await env.FLOOR.getByName(a).fan("fan", Number(b) || 10, body) });
+      case "fanout":
+        return json({ ms: await env.FLOOR.getByName("caster").fanout(Number(a) || 1000, body) });
       case "read":
         return json({ rows: await env.FLOOR.getByName(a).read() });
       default:
