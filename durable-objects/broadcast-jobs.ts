@@ -77,8 +77,18 @@ export class BroadcastJobs {
   }
 
   /** Forgets finished broadcasts whose TTL passed; answers the next such expiry. */
+  /** Whether a broadcast is still being fanned out (read when the object opens). */
+  hasPending(): boolean {
+    return this.sql.exec("SELECT 1 FROM fanouts WHERE done = 0 LIMIT 1").toArray().length > 0;
+  }
+
+  /** When the first finished broadcast's TTL ends, or null. */
+  nextExpiry(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM fanouts WHERE done = 1").one().at;
+  }
+
   purgeExpired(now: number): number | null {
     this.sql.exec("DELETE FROM fanouts WHERE done = 1 AND expires_at <= ?", now);
-    return this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM fanouts WHERE done = 1").one().at;
+    return this.nextExpiry();
   }
 }

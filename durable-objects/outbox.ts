@@ -85,10 +85,13 @@ export class Outbox {
     this.allowance = new SendAllowance(limits);
     this.jobs = new BroadcastJobs(storage.sql);
     this.receipts = new SentReceipts(storage);
+    // Opening the object only reads (three indexed lookups): a cold broadcast opens a thousand
+    // inboxes, and a write here would be a commit in each. What is already due is the alarm's.
+    this.fanOutPending = this.jobs.hasPending();
+    this.jobsExpireAt = this.jobs.nextExpiry();
+    this.receiptsExpireAt = this.receipts.nextExpiry();
     const now = Date.now();
-    this.fanOutPending = this.jobs.next() !== null;
-    this.jobsExpireAt = this.jobs.purgeExpired(now);
-    this.receiptsExpireAt = this.receipts.purgeExpired(now);
+    if (this.fanOutPending || (this.jobsExpireAt ?? Infinity) <= now || (this.receiptsExpireAt ?? Infinity) <= now) scheduler.wake(now);
     this.tasks = [
       { name: "fan-out", nextDue: (now) => (this.fanOutPending ? now : null), run: () => this.fanOut() },
       { name: "broadcast expiry", nextDue: () => this.jobsExpireAt, run: async (now) => void (this.jobsExpireAt = this.jobs.purgeExpired(now)) },
@@ -180,7 +183,7 @@ export class Outbox {
       this.jobs.advance(job.id, page.keys.at(-1) ?? job.cursor, page.done);
     });
     this.noteReceiptExpiry(job.expiresAt);
-    this.fanOutPending = this.jobs.next() !== null;
+    this.fanOutPending = this.jobs.hasPending();
   }
 
   /**

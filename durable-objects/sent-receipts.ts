@@ -179,10 +179,15 @@ export class SentReceipts {
   }
 
   /** Forgets receipts whose message's TTL passed; answers the next such time. */
+  /** When the first kept receipt's TTL ends, or null. */
+  nextExpiry(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM receipts").one().at;
+  }
+
   purgeExpired(now: number): number | null {
     this.sql.exec("DELETE FROM receipts WHERE rowid IN (SELECT rowid FROM receipts WHERE expires_at <= ? LIMIT 1000)", now);
     for (const [id, send] of this.recent) if (send.expiresAt <= now) this.recent.delete(id);
-    return this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM receipts").one().at;
+    return this.nextExpiry();
   }
 
   private upsert(id: string, expiresAt: number, row: Row): void {
