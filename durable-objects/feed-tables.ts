@@ -8,7 +8,7 @@ import { isoTime } from "../protocol/time.js";
 import { minuteOf, type FeedBatch } from "./feed-batch.js";
 
 /** Feed items and webhook attempts kept per shard; older ones are dropped first. */
-const ITEMS_KEPT = 10_000;
+export const ITEMS_KEPT = 10_000;
 /** Per-minute counters kept (a day). */
 const MINUTES_KEPT = 1440;
 /** Upper bounds (ms) of the delivery latency histogram's buckets. */
