@@ -30,6 +30,12 @@ export interface FeedPush extends FeedBatch {
   oldestUndelivered: number | null;
 }
 
+/**
+ * What inboxes of earlier versions pushed: no state changes, no agent, no backlog. While a deploy
+ * is under way an alarm of the old code may still push to a shard running the new.
+ */
+export type EarlierFeedBatch = Omit<FeedBatch, "states">;
+
 /** Acked and expired are both final. */
 const RANK: Record<StateChange["status"], number> = { delivered: 1, acked: 2, expired: 2 };
 

@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import { readLimits } from "../protocol/limits.js";
-import type { FeedPush } from "./feed-batch.js";
+import type { EarlierFeedBatch, FeedPush } from "./feed-batch.js";
 import { backlog, FEED_STATE_SCHEMA, forgetBacklog, itemStates, recordStates, type Backlog, type ItemState } from "./feed-states.js";
 import { channelCounts, FEED_SCHEMA, minuteCounts, recordBatch, webhookHealth, type ChannelCount, type MinuteCounts, type WebhookHealth } from "./feed-tables.js";
 import { messageFilter, type MessageQuery } from "./message-query.js";
@@ -83,13 +83,13 @@ export class FeedObject extends DurableObject<Env> {
     this.slots = new PushSlots(limits.feedFlushMs, Math.max(limits.feedFlushMs, limits.feedFlushMaxMs), limits.feedPushBudget);
   }
 
-  /** An inbox's push. Answers how long (ms) that inbox waits before its next push. */
-  async record(push: FeedPush): Promise<{ nextPushInMs: number }> {
+  /** An inbox's push (of this version, or an earlier one's). Answers how long (ms) that inbox waits before its next push. */
+  async record(push: FeedPush | EarlierFeedBatch): Promise<{ nextPushInMs: number }> {
     this.meter.count();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       recordBatch(this.sql, push, now);
-      recordStates(this.sql, push, now);
+      if ("agent" in push) recordStates(this.sql, push, now);
     });
     if (push.items.length > 0) this.wakeAll();
     return { nextPushInMs: this.slots.assign(now) };
