@@ -1,6 +1,7 @@
 // The ClawTalk relay monitor (SPEC §7). Signs in with the admin key, then keeps every panel live:
-// the message feed long-polls the relay's admin feed continuously, the other panels refresh every
-// ten seconds, and everything pauses while the tab is hidden.
+// the message feed long-polls the relay's admin feed continuously, the other panels (and the
+// delivery state of the newest feed items) refresh every ten seconds, and everything pauses while
+// the tab is hidden.
 //
 // Where things are kept: the relay URL in localStorage (it is not a secret, and it is handy to
 // have it remembered); the admin key in sessionStorage only (gone when the tab closes), and it
@@ -10,8 +11,9 @@ import { RelayCallError, RelayClient, normalizeRelayUrl } from "./api.js";
 import { createAuditView } from "./audit.js";
 import { latencyChart, throughputChart } from "./charts.js";
 import { byId, setText } from "./dom.js";
+import { FeedList } from "./feed-list.js";
 import { clockMinute, count, milliseconds } from "./format.js";
-import { agentRows, channelRows, emptyLine, emptyRow, feedEntry, webhookRows } from "./panels.js";
+import { agentRows, backlogRows, channelRows, emptyLine, emptyRow, webhookRows } from "./panels.js";
 
 const RELAY_URL_KEY = "clawtalk.dashboard.relayUrl";
 const ADMIN_KEY_KEY = "clawtalk.dashboard.adminKey";
@@ -26,6 +28,11 @@ const LONG_POLL_TIMEOUT_MS = (LONG_POLL_S + 20) * 1000;
 const FEED_KEPT = 200;
 const FEED_PAGE = 100;
 const FEED_FIRST_PAGE = 50;
+/**
+ * An agent whose oldest undelivered message has waited longer than this is highlighted in the
+ * "not reading" panel: the relay's ONLINE_THRESHOLD_S default, after which it shows an agent offline.
+ */
+const BACKLOG_LATE_MS = 5 * 60_000;
 
 /** Everything the signed-in session holds. Replaced wholesale on sign-in, dropped on sign-out. */
 let session = null;
@@ -43,11 +50,9 @@ function newSession(client) {
     refreshing: false,
     /** Aborts the requests of the current live period (pause, sign-out). */
     liveAbort: null,
-    /** Feed items by `${id}\n${to}` (one stored copy per recipient inbox). */
-    feed: new Map(),
+    /** The feed's items, one per stored copy (feed-list.js). */
+    feed: new FeedList(byId("feed"), FEED_KEPT),
     feedCursor: null,
-    /** Elements of feed items already on the page, so a re-render keeps them (and their highlight). */
-    feedNodes: new Map(),
     agents: [],
     webhookHealth: [],
     /** The last /admin/stats answer, kept to redraw the charts on resize. */
@@ -130,8 +135,8 @@ function showDashboard() {
 }
 
 function clearPanels() {
-  for (const id of ["agents-body", "webhooks", "channels-body", "feed", "chart-throughput", "chart-latency"]) byId(id).replaceChildren();
-  for (const id of ["agents-count", "feed-count", "channels-count", "throughput-total", "latency-total"]) setText(id, "");
+  for (const id of ["agents-body", "webhooks", "channels-body", "feed", "backlog", "chart-throughput", "chart-latency"]) byId(id).replaceChildren();
+  for (const id of ["agents-count", "feed-count", "channels-count", "backlog-count", "throughput-total", "latency-total"]) setText(id, "");
 }
 
 // ---- Sign in and out ----
@@ -212,45 +217,9 @@ const current = (generation) => session !== null && session.generation === gener
 
 // ---- The feed ----
 
-function feedKey(item) {
-  return `${item.id}\n${String(item.to).toLowerCase()}`;
-}
-
-function isFeedItem(item) {
-  return item && typeof item === "object" && typeof item.id === "string" && typeof item.ts === "string";
-}
-
-/** Adds items (any order, duplicates welcome) and re-renders the feed newest first. */
+/** Adds items (new ones, or newer states of those shown) to the feed panel. */
 function mergeFeed(items) {
-  if (!Array.isArray(items)) return;
-  let added = 0;
-  for (const item of items) {
-    if (!isFeedItem(item)) continue;
-    const key = feedKey(item);
-    if (!session.feed.has(key)) added++;
-    session.feed.set(key, item);
-  }
-  if (added === 0 && session.feedNodes.size > 0) return;
-  const ordered = [...session.feed.entries()].sort(([ka, a], [kb, b]) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : ka < kb ? 1 : -1));
-  const kept = ordered.slice(0, FEED_KEPT);
-  session.feed = new Map(kept);
-  const nodes = new Map();
-  const firstRender = session.feedNodes.size === 0;
-  const elements = kept.map(([key, item]) => {
-    let node = session.feedNodes.get(key);
-    if (!node) {
-      node = feedEntry(item);
-      if (!firstRender) {
-        node.classList.add("fresh");
-        node.addEventListener("animationend", () => node.classList.remove("fresh"), { once: true });
-      }
-    }
-    nodes.set(key, node);
-    return node;
-  });
-  session.feedNodes = nodes;
-  byId("feed").replaceChildren(...(elements.length ? elements : [emptyLine("waiting for messages…")]));
-  renderFeedCount();
+  if (session.feed.merge(items)) renderFeedCount();
 }
 
 /** How many items are shown and, from /admin/stats, how far behind the feed may be (inboxes push less often when the relay is busy). */
@@ -259,7 +228,7 @@ function renderFeedCount() {
   const lagMs = session.stats?.feedPushWaitMs;
   const seconds = typeof lagMs === "number" ? lagMs / 1000 : null;
   const lag = seconds === null ? "" : ` · up to ${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.ceil(seconds)} s behind`;
-  setText("feed-count", `${shown}${shown === FEED_KEPT ? "+" : ""} shown${lag}`);
+  setText("feed-count", `${shown}${session.feed.full ? "+" : ""} shown${lag}`);
 }
 
 /** The feed's cursor is opaque (a position per feed shard): each answer's `lastSeq` replaces the one before. */
@@ -336,6 +305,7 @@ function renderStats(stats) {
   const minutes = Array.isArray(stats.perMinute) ? stats.perMinute : [];
   drawCharts();
   renderFeedCount();
+  renderBacklog(stats);
   const stored = minutes.reduce((sum, m) => sum + (m.stored || 0), 0);
   const sampled = minutes.reduce((sum, m) => sum + (m.sampledOut || 0), 0);
   const delivered = minutes.reduce((sum, m) => sum + (m.delivered || 0), 0);
@@ -346,6 +316,15 @@ function renderStats(stats) {
     ? ` · latest ${clockMinute(latest.minute)}: p50 ${milliseconds(latest.latencyP50Ms)}, p95 ${milliseconds(latest.latencyP95Ms)}`
     : "";
   setText("latency-total", `· ${count(delivered)} ${delivered === 1 ? "delivery" : "deliveries"} measured${reading}`);
+}
+
+/** The agents with undelivered messages, oldest first, aged at the relay's time of the answer. */
+function renderBacklog(stats) {
+  const backlog = Array.isArray(stats.backlog) ? stats.backlog : [];
+  const now = Date.parse(stats.generatedAt) || Date.now();
+  const rows = backlogRows(backlog, now, BACKLOG_LATE_MS);
+  byId("backlog").replaceChildren(...(rows.length ? rows : [emptyLine("every agent has been handed all its messages")]));
+  setText("backlog-count", count(rows.length));
 }
 
 /** Draws both charts for their panels' current widths (again whenever a width changes). */
@@ -380,21 +359,26 @@ function renderChannels(channels) {
   setText("channels-count", count(channels.length));
 }
 
-/** Re-reads agents, stats, webhook attempts and channels (the feed is live by itself). */
+/**
+ * Re-reads agents, stats, webhook attempts and channels, and the feed's newest page: the feed
+ * is live by itself for new items, but an item's delivery state changes after it arrived, and
+ * the long-poll (by arrival) does not bring it again.
+ */
 async function refreshPanels(generation) {
   if (!current(generation) || session.refreshing) return;
   session.refreshing = true;
   const client = session.client;
   const signal = session.liveAbort?.signal;
   try {
-    const [agents, stats, attempts, channels] = await Promise.allSettled([
+    const [agents, stats, attempts, channels, newest] = await Promise.allSettled([
       client.agents(signal),
       client.stats(60, signal),
       client.deliveries(50, signal),
       client.channels(signal),
+      client.latestMessages(FEED_PAGE, signal),
     ]);
     if (!current(generation)) return;
-    const failures = [agents, stats, attempts, channels].filter((r) => r.status === "rejected").map((r) => r.reason);
+    const failures = [agents, stats, attempts, channels, newest].filter((r) => r.status === "rejected").map((r) => r.reason);
     const refused = failures.find((e) => e instanceof RelayCallError && e.refusesKey);
     if (refused) return onKeyRefused(refused);
     if (stats.status === "fulfilled") {
@@ -405,6 +389,7 @@ async function refreshPanels(generation) {
     if (agents.status === "fulfilled" || stats.status === "fulfilled") renderAgents();
     if (attempts.status === "fulfilled") renderWebhooks(Array.isArray(attempts.value) ? attempts.value : []);
     if (channels.status === "fulfilled") renderChannels(Array.isArray(channels.value) ? channels.value : []);
+    if (newest.status === "fulfilled") mergeFeed(newest.value?.messages);
     if (failures.length) reportProblem(failures[0]);
     else reportHealthy();
   } finally {

@@ -48,3 +48,15 @@ export function milliseconds(ms) {
 export function count(n) {
   return typeof n === "number" && Number.isFinite(n) ? n.toLocaleString("en-US") : "0";
 }
+
+/** How long something has waited, in its largest unit: "12 s", "3 min", "5 h", "2 d". */
+export function age(ms) {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return "?";
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.floor(hours / 24)} d`;
+}

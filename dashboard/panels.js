@@ -1,7 +1,7 @@
 // Rendering of the panels from relay data. Pure DOM building: nothing here fetches or keeps state,
 // and every relay string goes in as text (see dom.js).
 
-import { bytes, clockTime, count, milliseconds, relativeTime } from "./format.js";
+import { age, bytes, clockTime, count, milliseconds, relativeTime } from "./format.js";
 import { el, lockIcon } from "./dom.js";
 
 const lower = (s) => String(s).toLowerCase();
@@ -62,7 +62,8 @@ export function agentRows(agents, webhooks) {
 }
 
 /**
- * One feed line: time, from → to, topic, type; then a lock (encrypted) or the preview (plaintext).
+ * One feed line: time, from → to, topic, type, delivery state; then a lock (encrypted) or the
+ * preview (plaintext).
  * A copy of a broadcast reads `from → broadcast (to)`: the feed has one line per recipient.
  */
 export function feedEntry(item) {
@@ -94,10 +95,55 @@ export function feedEntry(item) {
           )
         : el("span", { class: "to" }, item.to),
       item.topic ? el("span", { class: "topic" }, `#${item.topic}`) : null,
-      el("span", { class: `type type-${item.type === "request" || item.type === "response" ? item.type : "notification"}` }, String(item.type)),
+      el(
+        "span",
+        { class: "feed-tags" },
+        el("span", { class: `type type-${item.type === "request" || item.type === "response" ? item.type : "notification"}` }, String(item.type)),
+        feedState(item),
+      ),
     ),
     body,
   );
+}
+
+const COPY_STATES = new Set(["stored", "delivered", "acked", "expired"]);
+
+/**
+ * A feed item's delivery state (SPEC §11.1): "stored", "delivered via poll", "acked", "expired",
+ * as the recipient's inbox last pushed it; nothing from a relay that does not send states.
+ */
+export function feedState(item) {
+  if (!COPY_STATES.has(item.status)) return null;
+  const via = typeof item.via === "string" ? item.via : null;
+  const at = typeof item.statusAt === "string" ? ` at ${clockTime(item.statusAt)}` : "";
+  let detail = `${item.status}${at}`;
+  if (item.status === "stored") detail = "stored, not delivered yet";
+  else if (item.status !== "delivered") detail += via ? ` (delivered via ${via})` : " (never delivered)";
+  return el("span", { class: `state state-${item.status}`, title: detail }, item.status === "delivered" && via ? `delivered via ${via}` : item.status);
+}
+
+/**
+ * The agents holding messages they have not been handed yet (stats.backlog), oldest first, with
+ * how long the oldest has waited (`now`: the relay's time of the answer, so the page's clock does
+ * not matter); highlighted once that is over `lateMs`.
+ */
+export function backlogRows(backlog, now, lateMs) {
+  return [...backlog]
+    .filter((row) => row && typeof row.agent === "string" && typeof row.oldestUndeliveredTs === "string")
+    .sort((a, b) => Date.parse(a.oldestUndeliveredTs) - Date.parse(b.oldestUndeliveredTs))
+    .map((row) => {
+      const waited = now - Date.parse(row.oldestUndeliveredTs);
+      return el(
+        "li",
+        { class: `backlog-row${waited > lateMs ? " late" : ""}`, "data-agent": row.agent },
+        el("span", { class: "agent-name" }, row.agent),
+        el(
+          "span",
+          { class: "backlog-age", title: `oldest undelivered message stored at ${clockTime(row.oldestUndeliveredTs)}; reported ${relativeTime(row.reportedAt, now)}` },
+          age(waited),
+        ),
+      );
+    });
 }
 
 const OUTCOME_TONES = new Set(["delivered", "retrying", "failed", "disabled", "test"]);

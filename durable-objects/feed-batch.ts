@@ -1,9 +1,10 @@
 // What an inbox collects for the admin views (feed, channels, throughput, webhook activity,
-// delivery latency) between two pushes to the Feed object. Items are sampled when traffic is
-// high; counts stay exact. Maps, not objects, since topics are user data ("__proto__" is a
-// valid topic) and Maps cross RPC intact.
+// delivery latency, delivery state of its copies) between two pushes to the Feed object. Items
+// and state changes are sampled when traffic is high; counts stay exact. Maps, not objects, since
+// topics are user data ("__proto__" is a valid topic) and Maps cross RPC intact.
 
 import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
+import type { StateChange } from "./message-log.js";
 
 export interface FeedBatch {
   items: FeedItem[];
@@ -17,7 +18,26 @@ export interface FeedBatch {
   attempts: WebhookAttempt[];
   /** Delivery latencies (ms from stored to delivered by webhook or to a waiting long-poll). */
   latencies: { at: number; ms: number }[];
+  /** The latest state change of each copy that changed (sampled like items: a batch's first copies). */
+  states: StateChange[];
 }
+
+/** What an inbox pushes: its batch, whose it is, and that agent's backlog when it was pushed. */
+export interface FeedPush extends FeedBatch {
+  /** The agent's registered name (its copies' `to` in the feed). */
+  agent: string;
+  /** ts (epoch ms) of the agent's oldest copy not yet delivered, or null when every copy was. */
+  oldestUndelivered: number | null;
+}
+
+/**
+ * What inboxes of earlier versions pushed: no state changes, no agent, no backlog. While a deploy
+ * is under way an alarm of the old code may still push to a shard running the new.
+ */
+export type EarlierFeedBatch = Omit<FeedBatch, "states">;
+
+/** Acked and expired are both final. */
+const RANK: Record<StateChange["status"], number> = { delivered: 1, acked: 2, expired: 2 };
 
 export function minuteOf(ms: number): number {
   return ms - (ms % 60_000);
@@ -26,6 +46,8 @@ export function minuteOf(ms: number): number {
 export class FeedCollector {
   private batch: FeedBatch = emptyBatch();
   private pending = 0;
+  /** This batch's state changes by message id (a read then an ack is one change: acked). */
+  private states = new Map<string, StateChange>();
 
   constructor(private readonly maxItems: number) {}
 
@@ -61,15 +83,24 @@ export class FeedCollector {
     if (this.batch.latencies.length < this.maxItems) this.batch.latencies.push({ at: Date.now(), ms: Math.max(0, ms) });
   }
 
+  /** A copy's state moved on; kept while this batch's sample has room, or when it replaces an earlier state of the same copy. */
+  addState(change: StateChange): void {
+    this.pending++;
+    const known = this.states.get(change.id);
+    if (known ? RANK[change.status] >= RANK[known.status] : this.states.size < this.maxItems) this.states.set(change.id, change);
+  }
+
   /** Hands over the batch and starts a new one. */
   take(): FeedBatch {
     const batch = this.batch;
+    batch.states = [...this.states.values()];
     this.batch = emptyBatch();
+    this.states = new Map();
     this.pending = 0;
     return batch;
   }
 }
 
 function emptyBatch(): FeedBatch {
-  return { items: [], dropped: 0, topics: new Map(), perMinute: new Map(), attempts: [], latencies: [] };
+  return { items: [], dropped: 0, topics: new Map(), perMinute: new Map(), attempts: [], latencies: [], states: [] };
 }

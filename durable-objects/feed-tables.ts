@@ -5,10 +5,10 @@
 import type { WebhookAttempt } from "../protocol/envelope.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
-import { minuteOf, type FeedBatch } from "./feed-batch.js";
+import { minuteOf, type EarlierFeedBatch } from "./feed-batch.js";
 
 /** Feed items and webhook attempts kept per shard; older ones are dropped first. */
-const ITEMS_KEPT = 10_000;
+export const ITEMS_KEPT = 10_000;
 /** Per-minute counters kept (a day). */
 const MINUTES_KEPT = 1440;
 /** Upper bounds (ms) of the delivery latency histogram's buckets. */
@@ -85,7 +85,7 @@ export interface MinuteCounts {
 }
 
 /** Writes one inbox's batch (inside the caller's transaction) and drops what is past keeping. */
-export function recordBatch(sql: SqlStorage, batch: FeedBatch, now: number): void {
+export function recordBatch(sql: SqlStorage, batch: EarlierFeedBatch, now: number): void {
   for (const item of batch.items) {
     sql.exec("INSERT INTO items (ts, sender, topic, item) VALUES (?, ?, ?, ?)", Date.parse(item.ts), nameKey(item.from), item.topic, JSON.stringify(item));
   }

@@ -1,5 +1,6 @@
-// A feed shard: the admin's view of the inboxes whose names fall in it (message feed, channels
-// with counts, webhook activity and health, messages and delivery latency per minute). Inboxes
+// A feed shard: the admin's view of the inboxes whose names fall in it (message feed with each
+// copy's delivery state, channels with counts, webhook activity and health, messages and delivery
+// latency per minute, each agent's undelivered backlog). Inboxes
 // push batches from their alarms (feed-batch.ts), never one write per message, and each push is
 // answered with how long that inbox waits before the next (push-slots.ts), so a shard's load stays
 // within FEED_PUSH_BUDGET however many inboxes are busy. The Worker reads every shard and merges
@@ -9,12 +10,14 @@
 import { DurableObject } from "cloudflare:workers";
 import type { FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import { readLimits } from "../protocol/limits.js";
-import type { FeedBatch } from "./feed-batch.js";
+import type { EarlierFeedBatch, FeedPush } from "./feed-batch.js";
+import { backlog, FEED_STATE_SCHEMA, forgetBacklog, itemStates, recordStates, type Backlog, type ItemState } from "./feed-states.js";
 import { channelCounts, FEED_SCHEMA, minuteCounts, recordBatch, webhookHealth, type ChannelCount, type MinuteCounts, type WebhookHealth } from "./feed-tables.js";
 import { messageFilter, type MessageQuery } from "./message-query.js";
 import { PushSlots } from "./push-slots.js";
 import { RequestMeter, type MeterReading } from "./request-meter.js";
 
+export type { Backlog } from "./feed-states.js";
 export type { ChannelCount, MinuteCounts, WebhookHealth } from "./feed-tables.js";
 
 /** Admin long-polls held at once per shard. */
@@ -22,8 +25,8 @@ const MAX_WAITERS = 50;
 /** How long a released waiter id is remembered (a query may arrive after its release). */
 const RELEASE_MEMORY_MS = 120_000;
 
-/** A feed item as the admin reads it: with its arrival number in its shard. */
-export type SeqItem = FeedItem & { seq: number };
+/** A feed item as the admin reads it: with its arrival number in its shard and its copy's delivery state. */
+export type SeqItem = FeedItem & { seq: number } & ItemState;
 
 /** One shard's page, in the query's order. */
 export interface FeedShardPage {
@@ -60,6 +63,8 @@ export interface FeedShardStats {
   meter: MeterReading;
   /** What a push arriving now would be told to wait (FEED_FLUSH_MS when the shard is quiet). */
   pushWaitMs: number;
+  /** Agents with something undelivered, oldest first. */
+  backlog: Backlog[];
 }
 
 export class FeedObject extends DurableObject<Env> {
@@ -73,16 +78,20 @@ export class FeedObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(FEED_SCHEMA);
+    this.sql.exec(FEED_STATE_SCHEMA);
     const limits = readLimits(env);
     this.slots = new PushSlots(limits.feedFlushMs, Math.max(limits.feedFlushMs, limits.feedFlushMaxMs), limits.feedPushBudget);
   }
 
-  /** An inbox's batch. Answers how long (ms) that inbox waits before its next push. */
-  async record(batch: FeedBatch): Promise<{ nextPushInMs: number }> {
+  /** An inbox's push (of this version, or an earlier one's). Answers how long (ms) that inbox waits before its next push. */
+  async record(push: FeedPush | EarlierFeedBatch): Promise<{ nextPushInMs: number }> {
     this.meter.count();
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => recordBatch(this.sql, batch, now));
-    if (batch.items.length > 0) this.wakeAll();
+    this.ctx.storage.transactionSync(() => {
+      recordBatch(this.sql, push, now);
+      if ("agent" in push) recordStates(this.sql, push, now);
+    });
+    if (push.items.length > 0) this.wakeAll();
     return { nextPushInMs: this.slots.assign(now) };
   }
 
@@ -97,6 +106,12 @@ export class FeedObject extends DurableObject<Env> {
     if (page.items.length > 0 || waitS <= 0) return page;
     await this.waitForItems(waitS * 1000, waiterId ?? crypto.randomUUID());
     return this.page(q);
+  }
+
+  /** The agent was removed (its inbox says so): its backlog goes. */
+  async forgetAgent(agent: string): Promise<void> {
+    this.meter.count();
+    forgetBacklog(this.sql, agent);
   }
 
   /** Ends the wait of `waiterId` (now, or as soon as its query arrives). */
@@ -119,11 +134,9 @@ export class FeedObject extends DurableObject<Env> {
         ...filter.args, q.afterSeq ?? 0, q.limit + 1,
       )
       .toArray();
-    return {
-      items: rows.slice(0, q.limit).map((row) => ({ ...(JSON.parse(row.item) as FeedItem), seq: row.seq })),
-      hasMore: rows.length > q.limit,
-      head,
-    };
+    const items = rows.slice(0, q.limit).map((row) => ({ ...(JSON.parse(row.item) as FeedItem), seq: row.seq }));
+    const states = itemStates(this.sql, items);
+    return { items: items.map((item, i) => ({ ...item, ...states[i]! })), hasMore: rows.length > q.limit, head };
   }
 
   private waitForItems(ms: number, id: string): Promise<void> {
@@ -159,13 +172,14 @@ export class FeedObject extends DurableObject<Env> {
     return channelCounts(this.sql);
   }
 
-  /** Per-minute counts since `start` (epoch ms, a minute's start), webhook health, and this shard's load. */
+  /** Per-minute counts since `start` (epoch ms, a minute's start), webhook health, backlog, and this shard's load. */
   async stats(start: number): Promise<FeedShardStats> {
     return {
       minutes: minuteCounts(this.sql, start),
       webhooks: webhookHealth(this.sql),
       meter: this.meter.reading(),
       pushWaitMs: Math.ceil(this.slots.currentWaitMs(Date.now())),
+      backlog: backlog(this.sql),
     };
   }
 }

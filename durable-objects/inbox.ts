@@ -50,7 +50,7 @@ export class InboxObject extends DurableObject<Env> {
     super(ctx, env);
     this.limits = readLimits(env);
     this.scheduler = new AlarmScheduler(ctx.storage);
-    this.views = new Views(env, this.limits, this.scheduler, () => this.config?.name ?? null);
+    this.views = new Views(env, this.limits, this.scheduler, () => this.config?.name ?? null, () => this.log.oldestUndelivered());
     this.openStorage();
     void ctx.blockConcurrencyWhile(() => this.scheduler.load());
   }
@@ -58,7 +58,7 @@ export class InboxObject extends DurableObject<Env> {
   /** Builds the units over this object's storage (again after `destroy` deleted it). */
   private openStorage(): void {
     const { storage } = this.ctx;
-    this.log = new MessageLog(storage, this.limits, this.env, this.scheduler, () => this.config?.name ?? null);
+    this.log = new MessageLog(storage, this.limits, this.env, this.scheduler, () => this.config?.name ?? null, (change) => this.views.copyChanged(change));
     const config = this.log.state.getState("config");
     this.setConfig(config === null ? null : readStoredConfig(config));
     this.outbox = new Outbox(this.env, this.limits, storage, this.scheduler, (id) => this.log.depthOf(id, Date.now()));
@@ -123,6 +123,7 @@ export class InboxObject extends DurableObject<Env> {
 
   /** Removes the agent's inbox entirely: messages, ids, jobs, settings, alarm. */
   async destroy(version: number): Promise<void> {
+    const name = this.config?.name ?? null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     forgetSchema(this.ctx.storage.sql);
@@ -132,6 +133,7 @@ export class InboxObject extends DurableObject<Env> {
     this.log.state.setState("retired", String(version));
     this.setConfig(null);
     this.polls.wakeAll();
+    if (name !== null) await this.views.forgetAgent(name);
   }
 
   // ---- Sending (this inbox is the sender's) ----

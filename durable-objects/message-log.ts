@@ -35,6 +35,16 @@ export interface InboxCopy {
   depth: number;
 }
 
+/** A copy's delivery state moved on (SPEC §11.1), as the admin feed is told it (views.ts). */
+export interface StateChange {
+  id: string;
+  status: "delivered" | "acked" | "expired";
+  /** When (epoch ms). */
+  at: number;
+  /** How it was first delivered; null when it never was. */
+  via: DeliveryVia | null;
+}
+
 export type StoreOutcome =
   | { status: "stored"; message: StoredMessage }
   | { status: "duplicate"; known: KnownId }
@@ -73,6 +83,8 @@ export class MessageLog {
     env: Env,
     scheduler: AlarmScheduler,
     recipient: () => string | null,
+    /** Told of every state change after its write, like the copy's sender (views.ts: the admin feed). */
+    private readonly onStateChange: (change: StateChange) => void,
     readonly inboxMax = limits.inboxMax,
   ) {
     this.db = new MessageStore(storage.sql);
@@ -197,8 +209,23 @@ export class MessageLog {
       message.deliveredAt = now;
       message.via = via;
       this.recent.delivered(message.ts, now, via); // a row read from storage may also be cached
-      this.reports.changed(message);
+      this.stateChanged(message, "delivered", now);
     }
+  }
+
+  /**
+   * The one place a copy's state moving on (written just before) is told: to its sender
+   * (delivery-reports.ts) and to the admin feed. A stored copy is told by store() and accept().
+   */
+  private stateChanged(message: StoredMessage, status: StateChange["status"], at: number): void {
+    if (status === "delivered") this.reports.changed(message);
+    else this.reports.removed(message.ts);
+    this.onStateChange({ id: message.id, status, at, via: message.via });
+  }
+
+  /** The ts of the oldest copy not yet delivered, or null: one index step (read by the feed push, in the alarm). */
+  oldestUndelivered(): number | null {
+    return this.db.oldestUndelivered();
   }
 
   byTs(ts: number, now: number): StoredMessage | null {
@@ -214,7 +241,7 @@ export class MessageLog {
     });
     this.count -= gone.length;
     this.recent.remove(new Set(gone.map((m) => m.ts)));
-    for (const message of gone) this.reports.removed(message.ts);
+    for (const message of gone) this.stateChanged(message, "acked", now);
     return new Set(gone.map((m) => m.id));
   }
 
@@ -252,7 +279,7 @@ export class MessageLog {
     if (gone.length > 0) {
       this.count -= gone.length;
       this.recent.remove(new Set(gone.map((m) => m.ts)));
-      for (const message of gone) this.reports.removed(message.ts);
+      for (const message of gone) this.stateChanged(message, "expired", now);
     }
     this.db.trimChannels();
     this.nextExpiryAt = this.db.nextExpiry();

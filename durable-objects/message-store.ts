@@ -106,10 +106,17 @@ const STEPS = [
   // 4: the loop guard (SPEC §12): each message's reply depth, remembered after deletion too.
   `ALTER TABLE messages ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE deleted_ids ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;`,
-  // 5: the copies whose sender has not heard their latest state, read each time the object opens
+  // 5: the oldest copy not yet delivered, for the admin's backlog view (views.ts), found in one
+  // index step however many delivered copies wait for their ack. Partial: an entry exists only
+  // while its copy is unread (one small index write when stored, one when first delivered).
+  "CREATE INDEX IF NOT EXISTS messages_undelivered ON messages(ts) WHERE delivered_at IS NULL",
+  // 6: the copies whose sender has not heard their latest state, read each time the object opens
   // (unreported()): without an index that read scanned the whole inbox.
-  `CREATE INDEX IF NOT EXISTS messages_unreported ON messages(ts) WHERE reported < (CASE WHEN delivered_at IS NULL THEN 1 ELSE 2 END);`,
+  "CREATE INDEX IF NOT EXISTS messages_unreported ON messages(ts) WHERE reported < (CASE WHEN delivered_at IS NULL THEN 1 ELSE 2 END)",
 ];
+
+/** Served by messages_undelivered (step 5). */
+export const OLDEST_UNDELIVERED_QUERY = "SELECT MIN(ts) AS ts FROM messages WHERE delivered_at IS NULL";
 
 /** Channels kept per inbox; older topics are forgotten first. */
 const CHANNELS_KEPT = 500;
@@ -164,6 +171,14 @@ export class MessageStore {
       "UPDATE messages SET delivered_at = ?, via = ? WHERE ts IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL",
       at, via, JSON.stringify(ts),
     );
+  }
+
+  /**
+   * The ts of the oldest copy not yet delivered, or null (messages_undelivered). Expired copies
+   * count until the alarm purges them, which it does before the feed push that asks (alarm task order).
+   */
+  oldestUndelivered(): number | null {
+    return this.sql.exec<{ ts: number | null }>(OLDEST_UNDELIVERED_QUERY).one().ts;
   }
 
   /** The copies whose state their sender has not heard of (read once, when the object starts). */

@@ -1,17 +1,22 @@
 // What an inbox tells the relay-wide views about its agent, in batches from its alarm (SPEC §2,
 // "views across inboxes"): presence (lastSeen) to its presence shard at most once per
-// PRESENCE_PUSH_S, and the feed (stored messages' metadata, webhook attempts, delivery latency)
-// to its feed shard while there is something to push: FEED_FLUSH_MS after the first thing
-// collected, and no sooner than the shard's last answer allows (push-slots.ts), so a busy shard
-// stretches every inbox's interval. The shards are chosen by the agent's name (stubs.ts). Never a
-// global write per request, never a read of every inbox.
+// PRESENCE_PUSH_S, and the feed (stored messages' metadata, webhook attempts, delivery latency,
+// its copies' state changes) to its feed shard while there is something to push: FEED_FLUSH_MS
+// after the first thing collected, and no sooner than the shard's last answer allows
+// (push-slots.ts), so a busy shard stretches every inbox's interval. Every feed push also carries
+// the agent's backlog (its oldest copy not yet delivered), read then, in the alarm, never on a
+// request's path; whatever changes the backlog (a copy stored, delivered, acked, expired) is
+// itself collected, so the shard's last word on it is never older than one push. The shards are
+// chosen by the agent's name (stubs.ts). Never a global write per request, never a read of every
+// inbox.
 
 import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import type { Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
 import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
-import { FeedCollector } from "./feed-batch.js";
+import { FeedCollector, type FeedPush } from "./feed-batch.js";
+import type { StateChange } from "./message-log.js";
 import type { StoredMessage } from "./message-store.js";
 import { feedStub, presenceStub, shardOf } from "./stubs.js";
 
@@ -42,6 +47,8 @@ export class Views {
     private readonly scheduler: AlarmScheduler,
     /** The agent's registered name, or null once it is gone. */
     private readonly agentName: () => string | null,
+    /** The ts of the agent's oldest copy not yet delivered, or null (message-log.ts). */
+    private readonly oldestUndelivered: () => number | null,
   ) {
     this.feed = new FeedCollector(limits.feedBatchMax);
     this.tasks = [
@@ -78,6 +85,24 @@ export class Views {
   delivered(latencyMs: number): void {
     this.feed.addLatency(latencyMs);
     this.scheduleFlush();
+  }
+
+  /** A copy's state moved on (delivered, acked, expired): its feed item shows it from the next push. */
+  copyChanged(change: StateChange): void {
+    this.feed.addState(change);
+    this.scheduleFlush();
+  }
+
+  /**
+   * The agent is being removed: its feed shard forgets its backlog (no later push would clear it).
+   * Best effort: a removal never fails for a view.
+   */
+  async forgetAgent(name: string): Promise<void> {
+    try {
+      await feedStub(this.env, shardOf(name, this.limits.feedShards)).forgetAgent(nameKey(name));
+    } catch (error) {
+      console.error(`views: the feed shard could not forget a removed agent: ${error instanceof Error ? error.message : "unknown error"}`);
+    }
   }
 
   /** Drops what was collected (the agent's inbox was deleted). */
@@ -117,7 +142,8 @@ export class Views {
     this.feedDueAt = null;
     const name = this.agentName();
     if (this.feed.size === 0 || name === null) return;
-    const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(this.feed.take());
+    const push: FeedPush = { ...this.feed.take(), agent: name, oldestUndelivered: this.oldestUndelivered() };
+    const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(push);
     this.feedNotBefore = Date.now() + nextPushInMs;
   }
 }

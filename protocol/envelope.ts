@@ -67,6 +67,10 @@ export const DELIVERY_VIAS: readonly DeliveryVia[] = ["poll", "webhook", "mcp"];
 /** Where a stored copy is: stored → delivered → acked, or expired; rejected when it was never stored. */
 export type DeliveryStatus = "stored" | "delivered" | "acked" | "expired" | "rejected";
 
+/** The states a stored copy can be in (every one but `rejected`): what the admin feed shows of each item. */
+export type CopyStatus = Exclude<DeliveryStatus, "rejected">;
+export const COPY_STATUSES: readonly CopyStatus[] = ["stored", "delivered", "acked", "expired"];
+
 /** One recipient's copy, as its sender sees it (GET /messages/:id/receipts). */
 export interface DeliveryReceipt {
   name: string;

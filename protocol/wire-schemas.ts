@@ -5,8 +5,8 @@
 // so a field added, dropped or retyped on one side fails `tsc`.
 
 import { z } from "zod";
-import type { DeliveryVia, Envelope, JsonValue } from "./envelope.js";
-import { DELIVERY_VIAS, MESSAGE_TYPES } from "./envelope.js";
+import type { CopyStatus, DeliveryVia, Envelope, JsonValue } from "./envelope.js";
+import { COPY_STATUSES, DELIVERY_VIAS, MESSAGE_TYPES } from "./envelope.js";
 import { ERROR_STATUS, type ErrorCode } from "./errors.js";
 import { parseIsoTime } from "./time.js";
 
@@ -29,6 +29,7 @@ const jsonValue = z.custom<JsonValue>(() => true).meta({ description: "Any JSON 
 const jsonObject = z.record(z.string(), jsonValue);
 const recipients = z.union([z.string(), z.array(z.string())]).meta({ description: 'One name, several names, or "broadcast", as the sender wrote it' });
 const messageType = z.enum(MESSAGE_TYPES as [Envelope["type"], ...Envelope["type"][]]);
+const deliveryVia = z.enum(DELIVERY_VIAS as [DeliveryVia, ...DeliveryVia[]]);
 
 // ---- Messages ----
 
@@ -108,7 +109,14 @@ export const feedItem = named(
   }),
 );
 
-export const feedEntry = feedItem.extend({ seq: count.meta({ description: "The item's arrival in its feed shard (follow the feed with the page's lastSeq)" }) });
+export const feedEntry = feedItem.extend({
+  seq: count.meta({ description: "The item's arrival in its feed shard (follow the feed with the page's lastSeq)" }),
+  status: z
+    .enum(COPY_STATUSES as [CopyStatus, ...CopyStatus[]])
+    .meta({ description: "The copy's delivery state (SPEC §11.1) as its inbox last pushed it: it may lag the inbox by one feed push" }),
+  via: deliveryVia.optional().meta({ description: "How the copy was first delivered, once it was" }),
+  statusAt: relayTime.optional().meta({ description: "When the copy reached its status (absent while stored: see ts)" }),
+});
 
 /** A position per feed shard, whole numbers joined by _ (one number: shard 0, the one feed of earlier versions). */
 export const FEED_CURSOR_PATTERN = /^\d{1,15}(_\d{1,15}){0,255}$/;
@@ -127,7 +135,7 @@ export const deliveryReceipt = named(
     status: z.enum(["stored", "delivered", "acked", "expired", "rejected"]),
     ts: relayTime.meta({ description: "The copy's ts in the recipient's inbox (the send's time, for a rejected copy)" }),
     deliveredAt: relayTime.optional(),
-    via: z.enum(DELIVERY_VIAS as [DeliveryVia, ...DeliveryVia[]]).optional(),
+    via: deliveryVia.optional(),
     ackedAt: relayTime.optional(),
     code: z.string().optional(),
   }),
@@ -280,17 +288,26 @@ export const webhookHealth = named(
   z.object({ agent: z.string(), lastAt: relayTime, lastOutcome: webhookAttempt.shape.outcome, lastStatus: z.int().nullable(), failuresInRow: count }),
 );
 
+export const agentBacklog = named(
+  "AgentBacklog",
+  "An agent holding copies it has not been handed yet: the ts of the oldest, as its inbox last pushed it (reportedAt)",
+  z.object({ agent: z.string(), oldestUndeliveredTs: relayTime, reportedAt: relayTime }),
+);
+
 /** Requests that reached one shared object since it was loaded (its count restarts then). */
 const objectLoad = z.object({ shard: count, requests: count, since: relayTime });
 
 export const adminStats = named(
   "AdminStats",
-  "Throughput and delivery latency per minute, webhook health per agent, and the load on each shared object",
+  "Throughput and delivery latency per minute, webhook health and undelivered backlog per agent, and the load on each shared object",
   z.object({
     generatedAt: relayTime,
     perMinute: z.array(minuteStats),
     webhooks: z.array(webhookHealth),
     feedPushWaitMs: count.meta({ description: "How long inboxes are now told to wait between feed pushes: how far behind the feed may be" }),
+    backlog: z
+      .array(agentBacklog)
+      .meta({ description: "The agents with something undelivered, oldest first (at most 100): the ones that stopped reading" }),
     objects: z.object({ directory: objectLoad.omit({ shard: true }), feed: z.array(objectLoad.extend({ pushWaitMs: count })), presence: z.array(objectLoad), audit: z.array(objectLoad) }),
   }),
 );

@@ -802,14 +802,14 @@ describe("dashboard (SPEC §7)", () => {
             return { left: box.left, right: box.right, top: box.top };
           }),
         );
-        expect(panels.length).toBe(6);
+        expect(panels.length).toBe(7);
         for (const box of panels) {
           expect(box.left).toBeGreaterThanOrEqual(0);
           expect(box.right).toBeLessThanOrEqual(390);
         }
         // stacked: one column, each panel below the one before
         const tops = panels.map((p) => p.top).sort((a, b) => a - b);
-        expect(new Set(tops).size).toBe(6);
+        expect(new Set(tops).size).toBe(7);
         expect(new Set(panels.map((p) => Math.round(p.left))).size).toBe(1);
         await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
       });

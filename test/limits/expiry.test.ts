@@ -13,7 +13,9 @@ import { describe, expect, it, vi } from "vitest";
 import { MessageStore } from "../../durable-objects/message-store.js";
 import type { MessagePage, SendResponse } from "../../protocol/envelope.js";
 import type { ErrorBody } from "../../protocol/errors.js";
-import { call, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
+import type { SeqItem } from "../../durable-objects/feed.js";
+import type { AdminStats } from "../../protocol/wire-schemas.js";
+import { ADMIN_KEY, call, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
 
 /** A TTL that outlasts the few requests a test makes right after a send, even on a slow machine. */
 const READABLE_TTL_S = 3;
@@ -135,6 +137,20 @@ describe("a message with a TTL", () => {
     expect(restarted.lastTs).toBeGreaterThanOrEqual(firstTs);
     const next = await stored(alice, bob, "after the restart");
     expect(Date.parse(next.ts)).toBeGreaterThan(firstTs);
+  });
+
+  it("shows as expired in the admin feed once the alarm removed it, and its agent leaves the backlog", async () => {
+    const [alice, bob] = await Promise.all([register("exp_feed"), register("exp_feed")]);
+    const sent = await stored(alice, bob, "never read", { ttl: 1 });
+    const backlog = async () => (await call<AdminStats>("GET", "/admin/stats?minutes=1", { key: ADMIN_KEY })).body.backlog.find((b) => b.agent === bob.name);
+    const feedItem = async () => (await call<{ messages: SeqItem[] }>("GET", `/messages?from=${alice.name}`, { key: ADMIN_KEY })).body.messages.find((m) => m.id === sent.id);
+    // Nobody reads: the alarm expires the copy, and the inbox's next feed push says so.
+    await until(expiryOf(sent, 1));
+    await vi.waitFor(async () => expect((await feedItem())?.status).toBe("expired"), { timeout: 15_000, interval: 100 });
+    const item = (await feedItem())!;
+    expect(item.via).toBeUndefined();
+    expect(Date.parse(item.statusAt!)).toBeGreaterThanOrEqual(expiryOf(sent, 1));
+    await vi.waitFor(async () => expect(await backlog()).toBeUndefined(), { timeout: 15_000, interval: 100 });
   });
 
   it("is refused below MIN_TTL_S or when not a whole number of seconds", async () => {

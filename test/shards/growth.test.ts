@@ -5,7 +5,7 @@
 
 import { env } from "cloudflare:workers";
 import { expect, it, vi } from "vitest";
-import type { FeedBatch } from "../../durable-objects/feed-batch.js";
+import type { EarlierFeedBatch } from "../../durable-objects/feed-batch.js";
 import type { AgentPublic, AuditEntry, AuditPage, FeedItem } from "../../protocol/envelope.js";
 import { ADMIN_KEY, call, inbox } from "../support/relay.js";
 import { limits, registerInShard } from "../support/shards.js";
@@ -16,7 +16,8 @@ it("keeps the feed, channel counts, audit entries and presence that one shard he
   const topic = `grown.${crypto.randomUUID().slice(0, 8)}`;
   const ts = new Date().toISOString();
   const item: FeedItem = { id: crypto.randomUUID(), from: "someone", to: agent.name, ts, type: "notification", topic, encrypted: false, bytes: 10, preview: "old" };
-  const batch: FeedBatch = { items: [item], dropped: 0, topics: new Map([[topic, { count: 5, lastTs: Date.parse(ts) }]]), perMinute: new Map(), attempts: [], latencies: [] };
+  // As the relay of one shard pushed it: before delivery states (no `states`, no `agent`).
+  const batch: EarlierFeedBatch = { items: [item], dropped: 0, topics: new Map([[topic, { count: 5, lastTs: Date.parse(ts) }]]), perMinute: new Map(), attempts: [], latencies: [] };
   await env.FEED.getByName("feed").record(batch);
   const old: Omit<AuditEntry, "loggedAt"> = {
     messageId: crypto.randomUUID(), direction: "sent", from: agent.name, to: "bob", topic, correlationId: null,

@@ -197,7 +197,7 @@ describe("hostile values", () => {
     expect(reply.body.code).toBe("BAD_REQUEST");
   });
 
-  it("unread and via on the admin feed are a 400 (it has no delivery state)", async () => {
+  it("unread and via on the admin feed are a 400 (it shows each item's state but is not filtered by it)", async () => {
     for (const query of ["unread=true", "via=mcp"]) {
       const reply = await call<ErrorBody>("GET", `/messages?${query}`, { key: ADMIN_KEY });
       expect(reply.status).toBe(400);

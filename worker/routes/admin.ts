@@ -1,5 +1,6 @@
-// Admin views for the dashboard (SPEC §7): throughput and delivery latency per minute, and the
-// webhook health of every agent, merged over the feed shards, which inboxes feed in batches; and
+// Admin views for the dashboard (SPEC §7): throughput and delivery latency per minute, the
+// webhook health of every agent and the agents with something undelivered (oldest first), merged
+// over the feed shards, which inboxes feed in batches; and
 // the requests that reached each shared object (the Directory and every shard).
 
 import { failures, RelayError } from "../../protocol/errors.js";
@@ -13,10 +14,10 @@ export const adminRoutes: RouteTable = {
   "/admin/stats": {
     GET: endpoint({
       operationId: "getAdminStats",
-      summary: "Messages and delivery latency per minute (`minutes`, default 60, max 1440) and webhook health per agent",
+      summary: "Messages and delivery latency per minute (`minutes`, default 60, max 1440), webhook health per agent, and the agents with undelivered messages",
       access: "admin",
       query: [routeParams.minutes],
-      answers: { 200: { description: "Per-minute figures, oldest first, webhook health, and the load on each shared object", json: adminStats } },
+      answers: { 200: { description: "Per-minute figures, oldest first, webhook health, backlog per agent, and the load on each shared object", json: adminStats } },
       fails: ["BAD_REQUEST"],
       async handle(c) {
         const raw = c.url.searchParams.get("minutes") ?? "60";

@@ -52,7 +52,7 @@ async function receive(c: RouteContext<"agent-or-admin">): Promise<Response> {
     // The global feed, merged over its shards (worker/shards/feed.ts).
     const query = messageQuery(c.url.searchParams, c.limits);
     for (const agentOnly of ["unread", "via"]) {
-      if (c.url.searchParams.has(agentOnly)) throw new RelayError(failures.badRequest(`${agentOnly}: only for an agent's own inbox (the admin feed has no delivery state).`));
+      if (c.url.searchParams.has(agentOnly)) throw new RelayError(failures.badRequest(`${agentOnly}: only for an agent's own inbox (the admin feed shows each item's delivery state but is not filtered by it).`));
     }
     const afterSeq = c.url.searchParams.get("afterSeq");
     const { wait, ...filters } = query;

@@ -1,6 +1,7 @@
 // /admin/stats, channels and webhook attempts over every feed shard, and the load on each shared
 // object. Shards answer counts that add up (per-minute counts, latency histograms as bucket
-// counts, channel counts), so the merged figures are exact, as from one feed.
+// counts, channel counts), so the merged figures are exact, as from one feed; each agent's
+// backlog is in the shard its name falls in, so the shards' lists merge by age.
 
 import type { WebhookAttempt } from "../../protocol/envelope.js";
 import type { Limits } from "../../protocol/limits.js";
@@ -8,9 +9,10 @@ import { isoTime } from "../../protocol/time.js";
 import type { AdminStats } from "../../protocol/wire-schemas.js";
 import { minuteOf } from "../../durable-objects/feed-batch.js";
 import type { ChannelCount, FeedShardStats, MinuteStats, WebhookHealth } from "../../durable-objects/feed.js";
+import { BACKLOG_SHOWN } from "../../durable-objects/feed-states.js";
 import { LATENCY_BUCKETS } from "../../durable-objects/feed-tables.js";
 import type { MeterReading } from "../../durable-objects/request-meter.js";
-import { auditStub, directoryStub, feedStub, presenceStub, shardIndexes } from "../../durable-objects/stubs.js";
+import { auditStub, directoryStub, feedStub, presenceStub, shardIndexes, shardOf } from "../../durable-objects/stubs.js";
 
 /** /admin/stats but its time (the shape is the wire schema's). */
 export type ShardStats = Omit<AdminStats, "generatedAt">;
@@ -32,6 +34,7 @@ export async function readStats(env: Env, limits: Limits, minutes: number): Prom
     perMinute: mergeMinutes(feeds, start, minuteOf(now)),
     webhooks: mergeHealth(feeds.flatMap((shard) => shard.webhooks)),
     feedPushWaitMs: Math.max(...feeds.map((shard) => shard.pushWaitMs)),
+    backlog: mergeBacklog(feeds, limits.feedShards),
     objects: {
       directory: { requests: directory.requests, since: isoTime(directory.since) },
       feed: feeds.map((shard, i) => ({ ...load(i, shard.meter), pushWaitMs: shard.pushWaitMs })),
@@ -73,6 +76,19 @@ function quantileBound(counts: number[], q: number): number | null {
     if (seen >= q * total) return Number.isFinite(LATENCY_BUCKETS[i]!) ? LATENCY_BUCKETS[i]! : LATENCY_BUCKETS[i - 1]!;
   }
   return null;
+}
+
+/**
+ * The agents with something undelivered over every shard, oldest first. A row in a shard the
+ * agent's name no longer falls in (the shard count changed) is left out: its inbox now pushes to
+ * the other shard, so this one would never hear that the agent caught up.
+ */
+function mergeBacklog(shards: FeedShardStats[], count: number): ShardStats["backlog"] {
+  return shards
+    .flatMap((shard, i) => shard.backlog.filter((row) => shardOf(row.agent, count) === i))
+    .sort((a, b) => a.oldestUndelivered - b.oldestUndelivered || (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0))
+    .slice(0, BACKLOG_SHOWN)
+    .map((row) => ({ agent: row.agent, oldestUndeliveredTs: isoTime(row.oldestUndelivered), reportedAt: isoTime(row.reportedAt) }));
 }
 
 /** One entry per agent, by name: the latest, should a grown shard count have left one in two shards. */
