@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { SeqItem } from "../../durable-objects/feed.js";
 import { ITEM_STATES_QUERY } from "../../durable-objects/feed-states.js";
-import { OLDEST_UNDELIVERED_QUERY } from "../../durable-objects/message-store.js";
+import { OLDEST_UNDELIVERED_QUERY, UNREPORTED_QUERY } from "../../durable-objects/message-store.js";
 import type { MessagePage, SendResponse } from "../../protocol/envelope.js";
 import { adminStats, feedPage, type AdminStats } from "../../protocol/wire-schemas.js";
 import { ADMIN_KEY, call, inbox, register, send, textMessage, type TestAgent } from "../support/relay.js";
@@ -141,6 +141,14 @@ describe("cost", () => {
       state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${OLDEST_UNDELIVERED_QUERY}`).toArray().map((r) => r.detail),
     );
     expect(plan.join("; ")).toMatch(/messages_undelivered/);
+  });
+
+  it("the copies whose sender has not heard their state are found through the partial index when the inbox opens", async () => {
+    const bob = await register("fs_u");
+    const plan = await runInDurableObject(env.INBOX.getByName(bob.name.toLowerCase()), (_instance, state) =>
+      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${UNREPORTED_QUERY}`).toArray().map((r) => r.detail),
+    );
+    expect(plan.join("; ")).toMatch(/messages_unreported/);
   });
 
   it("a page's states are looked up by primary key, one query for the page", async () => {
