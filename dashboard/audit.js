@@ -142,6 +142,13 @@ export function createAuditView({ client, onKeyRefused }) {
       const value = byId(`audit-${name}`).value.trim();
       if (value) filters[name] = value;
     }
+    // The list shown is the old filter's until the answer comes: drop it (and its "older
+    // entries", whose cursor belongs to it) so nothing is appended to a list of other entries.
+    entries = [];
+    cursor = null;
+    hasMore = false;
+    loaded = false;
+    render();
     void load(false);
   });
   byId("audit-more").addEventListener("click", () => void load(true));

@@ -192,6 +192,36 @@ describe("the dashboard's audit view", () => {
     });
   });
 
+  it("applying a filter drops the list shown (and its 'older entries') until the filtered answer arrives", async () => {
+    const topic = `held.${uniqueName("t", 3)}`;
+    const mine = await logPlain(alice, bob.name, topic, "the filtered entry");
+    await Promise.all(Array.from({ length: 51 }, (_, i) => logPlain(bob, alice.name, `other.${uniqueName("t", 3)}`, `filler ${i}`)));
+    await withAuditView(async ({ page }) => {
+      const rows = page.locator("#audit-entries li.audit-entry");
+      // The unfiltered list: a full page with its "older entries".
+      await page.locator("#audit-more").waitFor({ state: "visible", timeout: WAIT_MS });
+      // Hold the filtered answer until the page was looked at.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let asked!: () => void;
+      const requested = new Promise<void>((resolve) => (asked = resolve));
+      await page.route(/\/audit\?.*topic=/, async (route) => {
+        asked();
+        await held;
+        await route.continue();
+      });
+      await filterTopic(page, topic);
+      await requested;
+      expect(await rows.count()).toBe(0);
+      expect(await page.locator("#audit-more").isHidden()).toBe(true);
+      expect(await page.locator("#audit-entries").textContent()).toContain("loading");
+      release();
+      await entryNode(page, mine.messageId).waitFor({ timeout: WAIT_MS });
+      expect(await rows.count()).toBe(1);
+      expect(await page.locator("#audit-more").isHidden()).toBe(true);
+    });
+  });
+
   it("filters by sender and pages by cursor: 'older entries' brings the rest, each entry once", async () => {
     const topic = `paging.${uniqueName("t", 3)}`;
     const posted = await Promise.all(Array.from({ length: 57 }, (_, i) => logPlain(i % 3 === 0 ? bob : alice, alice.name, topic, `entry ${i}`)));
@@ -199,8 +229,14 @@ describe("the dashboard's audit view", () => {
     await withAuditView(async ({ page }) => {
       await filterTopic(page, topic);
       const rows = page.locator("#audit-entries li.audit-entry");
+      // Until the filtered answer arrives the unfiltered list (other tests' entries, also over a
+      // page, with its own "older entries") is still shown: wait for a page of this topic only.
+      const onTopic = async () => {
+        const topics = await rows.locator(".topic").allTextContents();
+        return topics.length > 0 && topics.every((shown) => shown === `#${topic}`) ? topics.length : 0;
+      };
+      await expect.poll(onTopic, { timeout: WAIT_MS }).toBe(50);
       await page.locator("#audit-more").waitFor({ state: "visible", timeout: WAIT_MS });
-      expect(await rows.count()).toBe(50);
       await page.click("#audit-more");
       await page.locator("#audit-more").waitFor({ state: "hidden", timeout: WAIT_MS });
       const shown = await rows.evaluateAll((items) => items.map((li) => li.getAttribute("data-message-id")));
