@@ -1,9 +1,10 @@
 // `npm test`: install what is missing, type-check everything (scripts/typecheck.mjs), then run
 // every test (the vitest projects of vitest.config.ts). Extra arguments go to vitest, e.g.
 // `npm test -- --project workers`. vitest's output goes through scripts/test-output-filter.ts,
-// which hides known-harmless workerd lines of a passing run and says so at the end; colours and
-// the exit code are vitest's.
+// which hides known-harmless workerd lines and ends with what failed, if anything (a failing run's
+// hidden lines go to test-results/hidden-output.log); colours and the exit code are vitest's.
 import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -37,7 +38,13 @@ async function runVitest(args) {
     pass(child.stdout, process.stdout, "stdout"),
     pass(child.stderr, process.stderr, "stderr"),
   ]);
-  for (const line of filter.summary(code)) process.stderr.write(`${line}\n`);
+  let savedTo;
+  if (code !== 0 && filter.hidden().length > 0) {
+    savedTo = join(root, "test-results", "hidden-output.log");
+    mkdirSync(dirname(savedTo), { recursive: true });
+    writeFileSync(savedTo, filter.hidden().join("\n") + "\n");
+  }
+  for (const line of filter.summary(code, savedTo)) process.stderr.write(`${line}\n`);
   return code;
 }
 

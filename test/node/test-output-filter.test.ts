@@ -1,6 +1,6 @@
 // scripts/test-output-filter.ts, the filter `npm test` puts between vitest and the terminal: it
-// hides exactly the known-harmless workerd and sourcemap lines of a passing run, says how many at
-// the end, and hides nothing of a failing run.
+// hides exactly the known-harmless workerd and sourcemap lines, says how many at the end of a
+// passing run, and ends a failing run with what failed.
 
 import { describe, expect, test } from "vitest";
 import { createOutputFilter, type Stream } from "../../scripts/test-output-filter.js";
@@ -54,29 +54,57 @@ describe("the npm test output filter", () => {
     expect(run(lines, 0)).toEqual({ printed: lines.map(([line]) => line), summary: [] });
   });
 
-  test("after a failure shows on either stream nothing is hidden, and the lines hidden before are printed at the end", () => {
-    const before: [string, Stream] = KNOWN[0]!;
-    const failure: [string, Stream] = [" FAIL   node  test/node/cli.test.ts > register > works", "stderr"];
-    const after: [string, Stream] = KNOWN[1]!;
-    const { printed, summary } = run([before, failure, after], 1);
-    expect(printed).toEqual([failure[0], after[0]]);
-    expect(summary.slice(1)).toEqual([before[0]]);
-    expect(summary[0]).toContain("failed");
+  test("a failing run: known lines stay hidden, and the output ends with the failed tests and the totals, not with the hidden lines", () => {
+    const lines: [string, Stream][] = [
+      KNOWN[0]!,
+      [" ❯  node  test/node/cli.test.ts (47 tests | 1 failed) 70s", "stdout"],
+      ["   × register > works 120ms", "stdout"],
+      KNOWN[1]!,
+      ["⎯⎯⎯⎯ Failed Tests 1 ⎯⎯⎯⎯", "stdout"],
+      [" FAIL   node  test/node/cli.test.ts > register > works", "stdout"],
+      ["AssertionError: expected 2 to be 0", "stdout"],
+      [" Test Files  1 failed | 78 passed (79)", "stdout"],
+      ["      Tests  1 failed | 2138 passed (2139)", "stdout"],
+      KNOWN[6]!,
+    ];
+    const filter = createOutputFilter();
+    const printed = lines.filter(([line, stream]) => filter.keep(line, stream)).map(([line]) => line);
+    expect(printed).not.toContain(KNOWN[0]![0]);
+    expect(printed).not.toContain(KNOWN[6]![0]);
+    expect(printed).toContain("AssertionError: expected 2 to be 0");
+    expect(filter.hidden()).toEqual([KNOWN[0]![0], KNOWN[1]![0], KNOWN[6]![0]]);
+    const summary = filter.summary(1, "test-results/hidden-output.log");
+    expect(summary).toEqual([
+      expect.stringContaining("3 known-harmless workerd and sourcemap lines were hidden; they are in test-results/hidden-output.log"),
+      expect.stringContaining("the run failed"),
+      " ❯  node  test/node/cli.test.ts (47 tests | 1 failed) 70s",
+      "   × register > works 120ms",
+      " FAIL   node  test/node/cli.test.ts > register > works",
+      " Test Files  1 failed | 78 passed (79)",
+      "      Tests  1 failed | 2138 passed (2139)",
+    ]);
   });
 
-  test.each([
-    ["× register works 120ms"],
-    ["⎯⎯⎯⎯ Failed Tests 2 ⎯⎯⎯⎯"],
-    ["⎯⎯⎯⎯ Unhandled Errors ⎯⎯⎯⎯"],
-    [" ❯  node  test/node/cli.test.ts (47 tests | 1 failed) 70s"],
-    ["      Tests  1 failed | 46 passed (47)"],
-  ])("%s counts as a failure: known lines after it are printed", (marker) => {
-    expect(run([[marker, "stdout"], KNOWN[0]!], 1).printed).toEqual([marker, KNOWN[0]![0]]);
+  test("an unhandled error is repeated at the end with its first lines, which say where it came from", () => {
+    const filter = createOutputFilter();
+    const lines = ["⎯⎯⎯⎯ Unhandled Errors ⎯⎯⎯⎯", "", "Error: boom", " ❯ worker/index.ts:10:5", "This error originated in \"test/workers/a.test.ts\" test file."];
+    for (const line of lines) expect(filter.keep(line, "stderr")).toBe(true);
+    expect(filter.summary(1)).toEqual([expect.stringContaining("the run failed"), lines[0], lines[2], lines[3], lines[4]]);
   });
 
-  test("a non-zero exit code without a failure line still prints the hidden lines at the end", () => {
-    const { printed, summary } = run([KNOWN[0]!], 1);
-    expect(printed).toEqual([]);
-    expect(summary).toEqual([expect.stringContaining("failed"), KNOWN[0]![0]]);
+  test("the same failed test named twice is repeated once, and the repeat stops at 60 lines", () => {
+    const filter = createOutputFilter();
+    filter.keep(" FAIL  a.test.ts > x", "stdout");
+    filter.keep(" FAIL  a.test.ts > x", "stdout");
+    for (let i = 0; i < 100; i++) filter.keep(` FAIL  b.test.ts > t${i}`, "stdout");
+    const summary = filter.summary(1);
+    expect(summary.filter((line) => line === " FAIL  a.test.ts > x")).toHaveLength(1);
+    expect(summary).toHaveLength(1 + 60);
+  });
+
+  test("a non-zero exit code without a failed test says so at the end", () => {
+    const filter = createOutputFilter();
+    expect(filter.keep(KNOWN[0]![0], "stdout")).toBe(false);
+    expect(filter.summary(1)).toEqual([expect.stringContaining("1 known-harmless"), expect.stringContaining("exited with 1 without naming a failed test")]);
   });
 });
