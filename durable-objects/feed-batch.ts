@@ -90,6 +90,38 @@ export class FeedCollector {
     if (known ? RANK[change.status] >= RANK[known.status] : this.states.size < this.maxItems) this.states.set(change.id, change);
   }
 
+  /**
+   * Takes back a batch handed over by take() whose push failed, so the next push carries it: its
+   * contents go before what was collected since (older first), within the same sample limits, and
+   * a state collected since wins over its own older state of the same copy.
+   */
+  restore(earlier: FeedBatch): void {
+    const later = this.batch;
+    const room = (list: unknown[]) => Math.max(0, this.maxItems - list.length);
+    const items = earlier.items.concat(later.items);
+    this.batch = {
+      items: items.slice(0, this.maxItems),
+      dropped: earlier.dropped + later.dropped + Math.max(0, items.length - this.maxItems),
+      topics: new Map(earlier.topics),
+      perMinute: new Map(earlier.perMinute),
+      attempts: earlier.attempts.concat(later.attempts.slice(0, room(earlier.attempts))),
+      latencies: earlier.latencies.concat(later.latencies.slice(0, room(earlier.latencies))),
+      states: [],
+    };
+    for (const [topic, counted] of later.topics) {
+      const known = this.batch.topics.get(topic);
+      this.batch.topics.set(topic, known ? { count: known.count + counted.count, lastTs: Math.max(known.lastTs, counted.lastTs) } : counted);
+    }
+    for (const [minute, count] of later.perMinute) this.batch.perMinute.set(minute, (this.batch.perMinute.get(minute) ?? 0) + count);
+    const laterStates = this.states;
+    this.states = new Map(earlier.states.map((state) => [state.id, state]));
+    for (const state of laterStates.values()) {
+      const known = this.states.get(state.id);
+      if (known ? RANK[state.status] >= RANK[known.status] : this.states.size < this.maxItems) this.states.set(state.id, state);
+    }
+    this.pending += earlier.items.length + earlier.dropped + earlier.attempts.length + earlier.latencies.length + earlier.states.length || 1;
+  }
+
   /** Hands over the batch and starts a new one. */
   take(): FeedBatch {
     const batch = this.batch;

@@ -142,9 +142,18 @@ export class Views {
     this.feedDueAt = null;
     const name = this.agentName();
     if (this.feed.size === 0 || name === null) return;
-    const push: FeedPush = { ...this.feed.take(), agent: name, oldestUndelivered: this.oldestUndelivered() };
-    const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(push);
-    this.feedNotBefore = Date.now() + nextPushInMs;
+    const batch = this.feed.take();
+    const push: FeedPush = { ...batch, agent: name, oldestUndelivered: this.oldestUndelivered() };
+    try {
+      const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(push);
+      this.feedNotBefore = Date.now() + nextPushInMs;
+    } catch (error) {
+      // The shard did not take it (restarting, overloaded): keep the batch for the alarm's retry
+      // (alarm-tasks.ts), merged with whatever is collected meanwhile, instead of losing it. A push
+      // the shard stored before its answer was lost is then counted twice: these are views.
+      this.feed.restore(batch);
+      throw error;
+    }
   }
 }
 
