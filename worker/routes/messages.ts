@@ -108,7 +108,9 @@ export const messageRoutes: RouteTable = {
         routeParams.via,
         routeParams.afterSeq,
       ],
-      answers: { 200: { description: "An agent gets a page of its inbox; the admin a page of the global feed", json: z.union([messagePage, feedPage]) } },
+      // The feed page first: it needs lastSeq, so an agent's page falls through to its own
+      // schema, while an empty admin page would match messagePage too and lose its lastSeq.
+      answers: { 200: { description: "An agent gets a page of its inbox; the admin a page of the global feed", json: z.union([feedPage, messagePage]) } },
       fails: ["BAD_REQUEST"],
       handle: receive,
     }),
