@@ -29,6 +29,8 @@ const WORKERD_STACK = /^stack:( \S+\/workerd@[0-9a-f]+)+$/;
 
 /** A failed test or file as vitest names it (`×`/`FAIL` lines, a file's `| N failed` line). */
 const FAILED_TEST: readonly RegExp[] = [/^\s*(×|✗|FAIL)\s/, /^\s*❯ .*\| \d+ failed/];
+/** vitest's lines that say which file and test an unhandled error came from. */
+const ERROR_ORIGIN = /^(This error originated in|The latest test that might've caused)/;
 /** vitest's totals at the end of a run. */
 const TOTALS = /^\s*(Test Files|Tests|Errors|Start at|Duration)\s/;
 /** At most this many failure lines are repeated at the end (the full log has them all). */
@@ -75,7 +77,8 @@ export function createOutputFilter(): OutputFilter {
       else if (/Unhandled (Errors?|Rejection)/.test(plain)) {
         note(line, plain);
         unhandledLinesLeft = 6; // the error's name and first lines, which say where it came from
-      } else if (unhandledLinesLeft > 0 && plain.trim() !== "") {
+      } else if (ERROR_ORIGIN.test(plain)) note(line, plain);
+      else if (unhandledLinesLeft > 0 && plain.trim() !== "") {
         unhandledLinesLeft--;
         note(line, plain);
       }
