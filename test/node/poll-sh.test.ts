@@ -304,7 +304,7 @@ describe("poll.sh: messages reach the callback in order and are deleted only aft
     expect(s.handled()).toEqual([a.id, failing.id, c.id]);
     await vi.waitFor(async () => expect(await inboxIds(s.bob), "the inbox").toEqual([]), WAIT);
 
-    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+    expect(await poller.terminate(), `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
   });
 
   test("a CLAWTALK_ONCE run stops at a failing callback with status 1, leaving that message and the rest", async () => {
@@ -355,7 +355,7 @@ describe("poll.sh: the cursor file", () => {
     sent.push(await send(s.alice, s.bob, "m3"));
     let poller = startPoll(s.dir, loopEnv);
     await vi.waitFor(() => expect(s.handled(), "m3 handled").toHaveLength(3), WAIT);
-    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+    expect(await poller.terminate(), `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
 
     sent.push(await send(s.alice, s.bob, "m4"), await send(s.alice, s.bob, "m5"));
     expect((await runPoll(s.dir, onceEnv)).code).toBe(0);
@@ -365,7 +365,7 @@ describe("poll.sh: the cursor file", () => {
     poller = startPoll(s.dir, loopEnv);
     sent.push(await send(s.alice, s.bob, "m7"));
     await vi.waitFor(() => expect(s.handled(), "m6 and m7 handled").toHaveLength(7), WAIT);
-    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+    expect(await poller.terminate(), `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
 
     expect((await runPoll(s.dir, onceEnv)).code).toBe(0);
     expect(s.attempts().map((a) => a.id)).toEqual(sent.map((m) => m.id));
@@ -380,7 +380,7 @@ describe("poll.sh: the cursor file", () => {
     const poller = startPoll(s.dir, s.env());
 
     await vi.waitFor(() => expect(existsSync(join(s.dir, "slow-started")), "the slow callback started").toBe(true), WAIT);
-    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+    expect(await poller.terminate(), `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
 
     expect(s.attempts().map((a) => [a.id, a.ok])).toEqual([[slow.id, true]]);
     expect(readFileSync(s.cursorFile, "utf8").trim()).toBe(slow.ts);
@@ -477,7 +477,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     const sent = await send(s.alice, s.bob, "while you wait");
     await vi.waitFor(() => expect(s.handled(), "the message picked up").toHaveLength(1), WAIT);
     expect(s.handled()).toEqual([sent.id]);
-    expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+    expect(await poller.terminate(), `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
   });
 
   test("SIGTERM while idle in a long-poll exits 0 at once, without waiting for the poll to end", async () => {
@@ -486,7 +486,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     await untilSeenByRelay(s.bob); // in its first long-poll
     // Well under the 30 s the long-poll would last.
     const exit = await within(poller.terminate(), 10_000, "poll.sh to stop");
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exit, `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
     expect(poller.stderr()).toBe("");
   });
 
@@ -520,7 +520,7 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
       await vi.waitFor(() => expect(s.handled(), "the message sent after the restart handled").toHaveLength(2), { ...WAIT, timeout: 90_000 });
       expect(s.handled()).toEqual([before.id, after.id]);
       await vi.waitFor(async () => expect(await inboxIds(s.bob), "the inbox").toEqual([]), WAIT);
-      expect(await poller.terminate()).toEqual({ code: 0, signal: null });
+      expect(await poller.terminate(), `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
     } finally {
       for (const poller of pollers.splice(0)) killGroup(poller.child.pid);
       await ownRelay.cleanup();
