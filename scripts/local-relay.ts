@@ -57,6 +57,19 @@ export interface LocalRelay {
 }
 
 export async function freePort(): Promise<number> {
+  // The kernel may hand out a port again once it is closed, and a port handed out here is only
+  // bound later (a relay's port, then its inspector port): never answer one twice in a process.
+  for (;;) {
+    const port = await kernelPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+const handedOut = new Set<number>();
+
+function kernelPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once("error", reject);
