@@ -9,11 +9,9 @@
 
 import { RelayCallError, RelayClient, normalizeRelayUrl } from "./api.js";
 import { createAuditView } from "./audit.js";
-import { latencyChart, throughputChart } from "./charts.js";
 import { byId, setText } from "./dom.js";
 import { FeedList } from "./feed-list.js";
-import { clockMinute, count, milliseconds } from "./format.js";
-import { agentRows, backlogRows, channelRows, emptyLine, emptyRow, webhookRows } from "./panels.js";
+import { forgetCharts, renderAgentsPanel, renderChannels, renderStatsPanels, renderWebhooks, watchChartWidths } from "./panel-views.js";
 
 const RELAY_URL_KEY = "clawtalk.dashboard.relayUrl";
 const ADMIN_KEY_KEY = "clawtalk.dashboard.adminKey";
@@ -135,6 +133,7 @@ function showDashboard() {
 }
 
 function clearPanels() {
+  forgetCharts();
   for (const id of ["agents-body", "webhooks", "channels-body", "feed", "backlog", "chart-throughput", "chart-latency"]) byId(id).replaceChildren();
   for (const id of ["agents-count", "feed-count", "channels-count", "backlog-count", "throughput-total", "latency-total"]) setText(id, "");
 }
@@ -293,70 +292,13 @@ function sleep(ms) {
 // ---- The other panels ----
 
 function renderAgents() {
-  const agents = Array.isArray(session.agents) ? session.agents : [];
-  const rows = agentRows(agents, Array.isArray(session.webhookHealth) ? session.webhookHealth : []);
-  byId("agents-body").replaceChildren(...(rows.length ? rows : [emptyRow(4, "no agents registered")]));
-  const online = agents.filter((a) => a.online).length;
-  setText("agents-count", `${count(agents.length)} · ${count(online)} online`);
+  renderAgentsPanel(Array.isArray(session.agents) ? session.agents : [], Array.isArray(session.webhookHealth) ? session.webhookHealth : []);
 }
 
 function renderStats(stats) {
   session.stats = stats;
-  const minutes = Array.isArray(stats.perMinute) ? stats.perMinute : [];
-  drawCharts();
+  renderStatsPanels(stats, BACKLOG_LATE_MS);
   renderFeedCount();
-  renderBacklog(stats);
-  const stored = minutes.reduce((sum, m) => sum + (m.stored || 0), 0);
-  const sampled = minutes.reduce((sum, m) => sum + (m.sampledOut || 0), 0);
-  const delivered = minutes.reduce((sum, m) => sum + (m.delivered || 0), 0);
-  setText("throughput-total", `· ${count(stored)} in the hour${sampled ? ` (${count(sampled)} sampled out of the feed)` : ""}`);
-  // The newest measured minute in words, so one or two data points still give a reading.
-  const latest = minutes.findLast((m) => typeof m.latencyP50Ms === "number" || typeof m.latencyP95Ms === "number");
-  const reading = latest
-    ? ` · latest ${clockMinute(latest.minute)}: p50 ${milliseconds(latest.latencyP50Ms)}, p95 ${milliseconds(latest.latencyP95Ms)}`
-    : "";
-  setText("latency-total", `· ${count(delivered)} ${delivered === 1 ? "delivery" : "deliveries"} measured${reading}`);
-}
-
-/** The agents with undelivered messages, oldest first, aged at the relay's time of the answer. */
-function renderBacklog(stats) {
-  const backlog = Array.isArray(stats.backlog) ? stats.backlog : [];
-  const now = Date.parse(stats.generatedAt) || Date.now();
-  const rows = backlogRows(backlog, now, BACKLOG_LATE_MS);
-  byId("backlog").replaceChildren(...(rows.length ? rows : [emptyLine("every agent has been handed all its messages")]));
-  setText("backlog-count", count(rows.length));
-}
-
-/** Draws both charts for their panels' current widths (again whenever a width changes). */
-function drawCharts() {
-  const minutes = Array.isArray(session?.stats?.perMinute) ? session.stats.perMinute : null;
-  if (!minutes) return;
-  const throughput = byId("chart-throughput");
-  const latency = byId("chart-latency");
-  throughput.replaceChildren(throughputChart(minutes, throughput.clientWidth));
-  latency.replaceChildren(latencyChart(minutes, latency.clientWidth));
-}
-
-const chartWidths = new Map();
-const chartResize = new ResizeObserver((entries) => {
-  let changed = false;
-  for (const entry of entries) {
-    const width = Math.round(entry.contentRect.width);
-    if (chartWidths.get(entry.target) !== width) changed = true;
-    chartWidths.set(entry.target, width);
-  }
-  if (changed) drawCharts();
-});
-
-function renderWebhooks(attempts) {
-  const rows = webhookRows(attempts);
-  byId("webhooks").replaceChildren(...(rows.length ? rows : [emptyLine("no webhook attempts yet")]));
-}
-
-function renderChannels(channels) {
-  const rows = channelRows(channels);
-  byId("channels-body").replaceChildren(...(rows.length ? rows : [emptyRow(3, "no topics yet")]));
-  setText("channels-count", count(channels.length));
 }
 
 /**
@@ -430,8 +372,7 @@ function wireLoginForm() {
 
 function start() {
   wireLoginForm();
-  chartResize.observe(byId("chart-throughput"));
-  chartResize.observe(byId("chart-latency"));
+  watchChartWidths();
   const key = readStorage(sessionStorage, ADMIN_KEY_KEY);
   const relay = readStorage(localStorage, RELAY_URL_KEY);
   if (key && relay) {

@@ -14,6 +14,7 @@ import feedList from "../../dashboard/feed-list.js";
 import format from "../../dashboard/format.js";
 import index from "../../dashboard/index.html";
 import nacl from "../../dashboard/nacl-fast.min.js";
+import panelViews from "../../dashboard/panel-views.js";
 import panels from "../../dashboard/panels.js";
 import style from "../../dashboard/style.css";
 import { endpoint, type RouteContext, type RouteTable } from "../router.js";
@@ -33,6 +34,7 @@ export const DASHBOARD_FILES: Record<string, { body: string; type: string }> = {
   "feed-list.js": { body: feedList, type: JS },
   "format.js": { body: format, type: JS },
   "nacl-fast.min.js": { body: nacl, type: JS },
+  "panel-views.js": { body: panelViews, type: JS },
   "panels.js": { body: panels, type: JS },
 };
 
