@@ -156,6 +156,10 @@ exit_if_stop_requested() {
 # Runs a command in the background (stdout and stderr to files in $work_dir) and waits for it,
 # interruptibly. Callers read the outcome from those files.
 run_interruptible() {
+  # Created here, not only by the child's redirections: a stop can kill the child before it opened
+  # them, and its caller then reads an empty outcome instead of a missing file (set -e: exit 1).
+  : >"$work_dir/stdout"
+  : >"$work_dir/stderr"
   "$@" >"$work_dir/stdout" 2>"$work_dir/stderr" &
   child_pid=$!
   wait "$child_pid" || true
@@ -249,6 +253,7 @@ fetch_page() {
   caught_up=""
   rm -f -- "$work_dir/body"
   run_interruptible "${curl_base[@]}" --max-time $((LONG_POLL_S + 15)) "${query[@]}" "$base_url/messages"
+  exit_if_stop_requested
   http_status=$(<"$work_dir/stdout")
   check_status
 }
