@@ -253,7 +253,6 @@ fetch_page() {
   caught_up=""
   rm -f -- "$work_dir/body"
   run_interruptible "${curl_base[@]}" --max-time $((LONG_POLL_S + 15)) "${query[@]}" "$base_url/messages"
-  exit_if_stop_requested
   http_status=$(<"$work_dir/stdout")
   check_status
 }

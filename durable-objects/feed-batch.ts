@@ -86,6 +86,10 @@ export class FeedCollector {
   /** A copy's state moved on; kept while this batch's sample has room, or when it replaces an earlier state of the same copy. */
   addState(change: StateChange): void {
     this.pending++;
+    this.keepState(change);
+  }
+
+  private keepState(change: StateChange): void {
     const known = this.states.get(change.id);
     if (known ? RANK[change.status] >= RANK[known.status] : this.states.size < this.maxItems) this.states.set(change.id, change);
   }
@@ -97,28 +101,20 @@ export class FeedCollector {
    */
   restore(earlier: FeedBatch): void {
     const later = this.batch;
-    const room = (list: unknown[]) => Math.max(0, this.maxItems - list.length);
-    const items = earlier.items.concat(later.items);
-    this.batch = {
-      items: items.slice(0, this.maxItems),
-      dropped: earlier.dropped + later.dropped + Math.max(0, items.length - this.maxItems),
-      topics: new Map(earlier.topics),
-      perMinute: new Map(earlier.perMinute),
-      attempts: earlier.attempts.concat(later.attempts.slice(0, room(earlier.attempts))),
-      latencies: earlier.latencies.concat(later.latencies.slice(0, room(earlier.latencies))),
-      states: [],
-    };
+    const laterStates = this.states;
+    this.batch = { ...earlier, states: [] };
+    this.states = new Map(earlier.states.map((state) => [state.id, state]));
+    const fill = <T>(into: T[], more: T[]) => into.concat(more.slice(0, Math.max(0, this.maxItems - into.length)));
+    this.batch.items = fill(earlier.items, later.items);
+    this.batch.dropped += later.dropped + earlier.items.length + later.items.length - this.batch.items.length;
+    this.batch.attempts = fill(earlier.attempts, later.attempts);
+    this.batch.latencies = fill(earlier.latencies, later.latencies);
     for (const [topic, counted] of later.topics) {
       const known = this.batch.topics.get(topic);
       this.batch.topics.set(topic, known ? { count: known.count + counted.count, lastTs: Math.max(known.lastTs, counted.lastTs) } : counted);
     }
     for (const [minute, count] of later.perMinute) this.batch.perMinute.set(minute, (this.batch.perMinute.get(minute) ?? 0) + count);
-    const laterStates = this.states;
-    this.states = new Map(earlier.states.map((state) => [state.id, state]));
-    for (const state of laterStates.values()) {
-      const known = this.states.get(state.id);
-      if (known ? RANK[state.status] >= RANK[known.status] : this.states.size < this.maxItems) this.states.set(state.id, state);
-    }
+    for (const state of laterStates.values()) this.keepState(state);
     this.pending += earlier.items.length + earlier.dropped + earlier.attempts.length + earlier.latencies.length + earlier.states.length || 1;
   }
 
