@@ -57,26 +57,38 @@ export interface LocalRelay {
 }
 
 export async function freePort(): Promise<number> {
-  // The kernel may hand out a port again once it is closed, and a port handed out here is only
-  // bound later (a relay's port, then its inspector port): never answer one twice in a process.
+  // Not a port from the kernel's ephemeral range (listen on port 0): the kernel hands a closed
+  // port out again soon (7 times in 300 calls here), so a relay killed and restarted on its port
+  // could find it taken by another process's next ephemeral socket. Below that range, a random
+  // port that binds now, never the same one twice in this process (a relay's port and its
+  // inspector's are chosen one after the other and bound later).
+  const below = ephemeralLow();
   for (;;) {
-    const port = await kernelPort();
-    if (handedOut.has(port)) continue;
+    const port = PORT_FLOOR + Math.floor(Math.random() * (below - PORT_FLOOR));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
     handedOut.add(port);
     return port;
   }
 }
 
+const PORT_FLOOR = 20_000;
 const handedOut = new Set<number>();
 
-function kernelPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/** The first port of the kernel's ephemeral range (Linux; 32768 where it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > PORT_FLOOR + 1000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolveBindable) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
+    server.once("error", () => resolveBindable(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolveBindable(true)));
   });
 }
 
