@@ -133,8 +133,13 @@ command -v jq >/dev/null || die 1 "jq is required"
 work_dir=$(mktemp -d "${TMPDIR:-/tmp}/clawtalk-poll.XXXXXX")
 child_pid=""
 stop_requested=""
+main_pid=$BASHPID
 
+# The traps act only in the main shell: a signal that reaches a forked child (the background
+# curl or sleep) before it execs runs the parent's traps there, and the child's EXIT trap would
+# delete $work_dir under the main loop (seen here: 1 SIGTERM in ~300 right after a fork).
 cleanup() {
+  if [[ $BASHPID != "$main_pid" ]]; then return 0; fi
   if [[ -n $child_pid ]]; then kill "$child_pid" 2>/dev/null || true; fi
   rm -rf -- "$work_dir"
 }
@@ -144,6 +149,7 @@ trap cleanup EXIT
 # background under `wait`, which a trapped signal interrupts at once, so they are cut short. The
 # callback and a DELETE run in the foreground: bash runs this trap only after they finished.
 request_stop() {
+  if [[ $BASHPID != "$main_pid" ]]; then exit 143; fi
   stop_requested=true
   if [[ -n $child_pid ]]; then kill "$child_pid" 2>/dev/null || true; fi
 }

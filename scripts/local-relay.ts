@@ -48,9 +48,9 @@ export interface LocalRelay {
   pid: number;
   /** Output so far, when started with stdio "pipe". */
   output(): string;
-  /** Clean shutdown (SIGINT to the process group), escalating to SIGKILL after 10 s; resolves once the group is empty. */
+  /** Clean shutdown (SIGINT to the process group), escalating to SIGKILL after 10 s; resolves once the group is empty and the port can be bound again. */
   stop(): Promise<void>;
-  /** A crash: SIGKILL to the whole process group at once; resolves once the group is empty. */
+  /** A crash: SIGKILL to the whole process group at once; resolves once the group is empty and the port can be bound again. */
   kill(): Promise<void>;
   /** The supervisor's exit: wrangler's exit status. */
   exited: Promise<number | null>;
@@ -149,6 +149,25 @@ async function untilGroupGone(pgid: number): Promise<void> {
   }
 }
 
+/**
+ * Resolves once 127.0.0.1:`port` can be bound again (at most 10 s). An empty process group is not
+ * enough: a SIGKILLed workerd's listener can outlive the moment its group looks empty (most likely
+ * a zombie leader whose threads are still ending), so a restart straight after a kill could find
+ * the port "in use" (1 in 8 kills of a relay that had just answered requests, here; by the time
+ * `ss` looked, the listener was gone).
+ */
+async function untilPortFree(port: number): Promise<void> {
+  for (const until = Date.now() + 10_000; Date.now() < until; ) {
+    try {
+      await assertPortFree(port);
+      return;
+    } catch (error) {
+      if (!(error instanceof AddressInUseError)) return;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+    }
+  }
+}
+
 export async function startLocalRelay(options: LocalRelayOptions): Promise<LocalRelay> {
   await assertPortFree(options.port);
   mkdirSync(options.stateDir, { recursive: true });
@@ -212,11 +231,13 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
         signalGroup("SIGKILL"); // anything of the group still alive (workerd)
       }
       await untilGroupGone(pid);
+      await untilPortFree(options.port);
     },
     async kill() {
       signalGroup("SIGKILL");
       await exited;
       await untilGroupGone(pid);
+      await untilPortFree(options.port);
     },
   };
 
