@@ -1,4 +1,4 @@
-// `node --import tsx bench/profile.ts [send|multicast|poll]`: a CPU profile of the relay's workerd
+// `node --import tsx bench/profile.ts [send|multicast|poll] [connections]`: a CPU profile of the relay's workerd
 // (Worker and Durable Objects, one isolate locally) under one hot-path load, through wrangler's
 // devtools port. Prints the functions with the most self time and writes the .cpuprofile to
 // bench/results/ (open it in Chrome DevTools) — what guided each optimization of the hot path.
@@ -15,6 +15,7 @@ import { summarize } from "./profile-summary.js";
 
 
 const shape = process.argv[2] ?? "send";
+const connections = Number(process.argv[3] ?? 10);
 const state = mkdtempSync(join(tmpdir(), "clawtalk-profile-"));
 const adminKey = randomBytes(24).toString("base64url");
 const relayProcess = await startLocalRelay({ port: await freePort(), stateDir: state, adminKey, vars: { RATE_LIMIT_PER_MIN: "1000000000", INBOX_MAX: "250000" } });
@@ -35,9 +36,9 @@ try {
   const dir = join(PROJECT_ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `profile-${shape}-${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.cpuprofile`);
-  const result = await inspector.cpuProfile(file, () => load({ url: relay.url, method, durationS: 5, connections: 10, request }));
+  const result = await inspector.cpuProfile(file, () => load({ url: relay.url, method, durationS: 5, connections, request }));
   inspector.close();
-  console.log(`${shape}: ${result.rps.toFixed(0)} req/s during the profile; wrote ${file}`);
+  console.log(`${shape}, ${connections} connections: ${result.rps.toFixed(0)} req/s during the profile; wrote ${file}`);
   summarize(file, 30);
 } finally {
   await relayProcess.stop();
