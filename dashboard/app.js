@@ -11,6 +11,7 @@ import { RelayCallError, RelayClient, normalizeRelayUrl } from "./api.js";
 import { createAuditView } from "./audit.js";
 import { byId, setText } from "./dom.js";
 import { FeedList } from "./feed-list.js";
+import { FEED_PAGE, followFeed } from "./feed-loop.js";
 import { forgetCharts, renderAgentsPanel, renderChannels, renderStatsPanels, renderWebhooks, watchChartWidths } from "./panel-views.js";
 
 const RELAY_URL_KEY = "clawtalk.dashboard.relayUrl";
@@ -18,14 +19,8 @@ const ADMIN_KEY_KEY = "clawtalk.dashboard.adminKey";
 
 /** Panels other than the feed are re-read this often. */
 const REFRESH_MS = 10_000;
-/** Seconds the relay may hold a feed long-poll (it clamps to its own maximum, 30 s by default). */
-const LONG_POLL_S = 25;
-/** A long-poll that has not answered after this long is presumed lost and is retried. */
-const LONG_POLL_TIMEOUT_MS = (LONG_POLL_S + 20) * 1000;
 /** Feed items shown; older ones are dropped from the page. */
 const FEED_KEPT = 200;
-const FEED_PAGE = 100;
-const FEED_FIRST_PAGE = 50;
 /**
  * An agent whose oldest undelivered message has waited longer than this is highlighted in the
  * "not reading" panel: the relay's ONLINE_THRESHOLD_S default, after which it shows an agent offline.
@@ -230,63 +225,17 @@ function renderFeedCount() {
   setText("feed-count", `${shown}${session.feed.full ? "+" : ""} shown${lag}`);
 }
 
-/** The feed's cursor is opaque (a position per feed shard): each answer's `lastSeq` replaces the one before. */
-function laterSeq(a, b) {
-  return b ?? a ?? null;
-}
-
-/**
- * Fills the feed with the newest items, then long-polls for newer ones, forever (until paused or
- * signed out): `afterSeq=<last arrival seen>`, answered as soon as something new arrives. On a network
- * error it backs off and tries again; a refused key ends the session.
- */
-async function runFeed(generation) {
-  let backoffMs = 1000;
-  let primed = false;
-  const live = session.liveAbort.signal;
-  while (current(generation)) {
-    // One controller per request: aborted by pause() (through `live`) or by the lost-poll timer.
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    live.addEventListener("abort", abort, { once: true });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, LONG_POLL_TIMEOUT_MS);
-    try {
-      if (!primed) {
-        // On sign-in and after every pause: the newest page, then long-poll from its newest item.
-        // Whatever arrived while the tab was hidden beyond this page is skipped, not replayed.
-        const page = await session.client.latestMessages(FEED_FIRST_PAGE, controller.signal);
-        if (!current(generation)) return;
-        mergeFeed(page.messages);
-        session.feedCursor = laterSeq(session.feedCursor, page.lastSeq);
-        primed = true;
-      } else {
-        const page = await session.client.messagesAfter(session.feedCursor, LONG_POLL_S, FEED_PAGE, controller.signal);
-        if (!current(generation)) return;
-        mergeFeed(page.messages);
-        session.feedCursor = laterSeq(session.feedCursor, page.lastSeq);
-      }
-      backoffMs = 1000;
-      reportHealthy();
-    } catch (error) {
-      if (!current(generation)) return;
-      if (timedOut) continue;
-      if (error instanceof RelayCallError && error.refusesKey) return onKeyRefused(error);
-      reportProblem(error);
-      await sleep(backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
-    } finally {
-      clearTimeout(timer);
-      live.removeEventListener("abort", abort);
-    }
-  }
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function runFeed(generation) {
+  return followFeed({
+    client: session.client,
+    live: session.liveAbort.signal,
+    stillCurrent: () => current(generation),
+    cursor: { get: () => session.feedCursor, set: (seq) => (session.feedCursor = seq) },
+    onItems: mergeFeed,
+    onHealthy: reportHealthy,
+    onProblem: reportProblem,
+    onKeyRefused,
+  });
 }
 
 // ---- The other panels ----

@@ -11,6 +11,7 @@ import audit from "../../dashboard/audit.js";
 import charts from "../../dashboard/charts.js";
 import dom from "../../dashboard/dom.js";
 import feedList from "../../dashboard/feed-list.js";
+import feedLoop from "../../dashboard/feed-loop.js";
 import format from "../../dashboard/format.js";
 import index from "../../dashboard/index.html";
 import nacl from "../../dashboard/nacl-fast.min.js";
@@ -32,6 +33,7 @@ export const DASHBOARD_FILES: Record<string, { body: string; type: string }> = {
   "charts.js": { body: charts, type: JS },
   "dom.js": { body: dom, type: JS },
   "feed-list.js": { body: feedList, type: JS },
+  "feed-loop.js": { body: feedLoop, type: JS },
   "format.js": { body: format, type: JS },
   "nacl-fast.min.js": { body: nacl, type: JS },
   "panel-views.js": { body: panelViews, type: JS },
