@@ -48,9 +48,9 @@ export interface LocalRelay {
   pid: number;
   /** Output so far, when started with stdio "pipe". */
   output(): string;
-  /** Clean shutdown (SIGINT to the process group), escalating to SIGKILL after 10 s; resolves once the group is empty and the port can be bound again. */
+  /** Clean shutdown (SIGINT to the process group), escalating to SIGKILL after 10 s; resolves once the group is empty and (if it was running) the port can be bound again. */
   stop(): Promise<void>;
-  /** A crash: SIGKILL to the whole process group at once; resolves once the group is empty and the port can be bound again. */
+  /** A crash: SIGKILL to the whole process group at once; resolves once the group is empty and (if it was running) the port can be bound again. */
   kill(): Promise<void>;
   /** The supervisor's exit: wrangler's exit status. */
   exited: Promise<number | null>;
@@ -222,7 +222,10 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
     pid,
     output: () => output,
     exited,
+    // Only a relay that was running still holds the port: one stopped before may have been
+    // restarted on it since (another LocalRelay), and waiting for that one would only time out.
     async stop() {
+      const wasRunning = running;
       if (running) {
         signalGroup("SIGINT");
         const timer = setTimeout(() => signalGroup("SIGKILL"), 10_000);
@@ -231,13 +234,14 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
         signalGroup("SIGKILL"); // anything of the group still alive (workerd)
       }
       await untilGroupGone(pid);
-      await untilPortFree(options.port);
+      if (wasRunning) await untilPortFree(options.port);
     },
     async kill() {
+      const wasRunning = running;
       signalGroup("SIGKILL");
       await exited;
       await untilGroupGone(pid);
-      await untilPortFree(options.port);
+      if (wasRunning) await untilPortFree(options.port);
     },
   };
 
