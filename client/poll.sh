@@ -163,7 +163,7 @@ exit_if_stop_requested() {
 # interruptibly. Callers read the outcome from those files.
 run_interruptible() {
   # Created here, not only by the child's redirections: a stop can kill the child before it opened
-  # them, and its caller then reads an empty outcome instead of a missing file (set -e: exit 1).
+  # them, and its caller then reads an empty outcome, not the last call's or a missing file (set -e).
   : >"$work_dir/stdout"
   : >"$work_dir/stderr"
   "$@" >"$work_dir/stdout" 2>"$work_dir/stderr" &

@@ -157,14 +157,8 @@ async function untilGroupGone(pgid: number): Promise<void> {
  * `ss` looked, the listener was gone).
  */
 async function untilPortFree(port: number): Promise<void> {
-  for (const until = Date.now() + 10_000; Date.now() < until; ) {
-    try {
-      await assertPortFree(port);
-      return;
-    } catch (error) {
-      if (!(error instanceof AddressInUseError)) return;
-      await new Promise((resolveWait) => setTimeout(resolveWait, 25));
-    }
+  for (const until = Date.now() + 10_000; Date.now() < until && !(await bindable(port)); ) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 25));
   }
 }
 

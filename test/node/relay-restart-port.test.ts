@@ -1,8 +1,8 @@
 // scripts/local-relay.ts kill(): it resolves only when the relay's port can be bound again, so a
 // restart on the same port right after it starts. An empty process group was not enough: a
 // SIGKILLed workerd can hold its listener a moment longer (most likely its threads end after the
-// leader shows as a zombie), and a restart straight after a kill failed with "address already in use" (1 in 8
-// kills of a relay that had just answered requests; webhook-restart failed that way in CI).
+// leader shows as a zombie), and a restart straight after a kill failed with "address already in
+// use" (1 in 8 kills of a relay that had just answered requests; webhook-restart failed so in CI).
 
 import { afterAll, expect, test } from "vitest";
 import { assertPortFree } from "../../scripts/local-relay.js";
