@@ -144,6 +144,10 @@ async function main(): Promise<void> {
     figures.push(...shards.figures);
 
     report(figures, memory.rss, shards.report);
+  } catch (error) {
+    // A failed request names its request id; the relay's own log line for it says why.
+    for (const relay of started) console.error(`bench: last output of the relay on ${relay.url}:\n${relay.output().slice(-4000)}`);
+    throw error;
   } finally {
     clearTimeout(deadline);
     await Promise.all(started.map((r) => r.stop()));
