@@ -127,9 +127,9 @@ async function main(): Promise<void> {
     const memory = await largeSends(relay, relayProcess.pid, inspector, quick ? 10 : 25);
     inspector.close();
     figures.push(...memory.figures);
-    // Restarted: after this phase's devtools session (its forced GCs), even once closed, about
-    // 1,200 registrations later a new inbox's SQLite failed to open (SQLITE_NOMEM, a 500), twice in
-    // two full runs; the same sends without the session, then 4,000 registrations, passed.
+    // Restarted, so the phases after this one do not inherit its devtools session: with it, a new
+    // inbox's SQLite failed to open about 1,200 registrations later (SQLITE_NOMEM, a 500). Not the
+    // whole cause: after the restart a full run still failed so, about 3,200 registrations in.
     await relayProcess.stop();
     relayProcess = await startRelay();
 
