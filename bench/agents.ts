@@ -13,14 +13,25 @@ export class Relay {
     private readonly adminKey: string,
   ) {}
 
+  /** Registrations answered 503 (the new inbox could not be opened) and made again, as a client would. */
+  unavailable = 0;
+
   async register(name: string, fields: Record<string, unknown> = {}): Promise<BenchAgent> {
-    const response = await fetch(`${this.url}/agents`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${this.adminKey}` },
-      body: JSON.stringify({ name, ...fields }),
-    });
-    if (response.status !== 201) throw new Error(`register ${name}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as BenchAgent;
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${this.url}/agents`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.adminKey}` },
+        body: JSON.stringify({ name, ...fields }),
+      });
+      if (response.status === 503 && attempt < 5) {
+        this.unavailable++;
+        await response.arrayBuffer();
+        await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get("Retry-After") ?? 1) * 1000));
+        continue;
+      }
+      if (response.status !== 201) throw new Error(`register ${name}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as BenchAgent;
+    }
   }
 
   async registerMany(prefix: string, count: number, concurrency = 16): Promise<BenchAgent[]> {

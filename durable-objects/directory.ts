@@ -23,6 +23,8 @@ import { RequestMeter, type MeterReading } from "./request-meter.js";
 import { migrate } from "./schema.js";
 import { inboxStub } from "./stubs.js";
 
+const describe = (error: unknown) => (error instanceof Error ? error.message : "unknown error");
+
 export interface Registered {
   record: AgentRecord;
   apiKey: string;
@@ -140,11 +142,14 @@ export class DirectoryObject extends DurableObject<Env> {
     try {
       await this.pushConfig(key);
     } catch (error) {
-      // Without its inbox the agent could not be used: undo, so a retry can register the name.
+      // Without its inbox the agent could not be used: undo, so a retry can register the name, and
+      // say so with a 503 (a local workerd that opened thousands of objects at once has failed
+      // here with SQLITE_NOMEM; the next attempt succeeded).
       this.sql.exec("DELETE FROM agents WHERE key = ? AND key_hash = ?", key, keyHash);
       this.keys.forget(key);
       if (invite !== undefined) this.invites.use(invite, -1);
-      throw error;
+      console.error(`register: the inbox of ${request.name} could not be reached: ${describe(error)}`);
+      return failures.agentInboxUnavailable(request.name);
     }
     return { record: this.record(key)!, apiKey, keyHash, webhookSecret };
   }
@@ -204,10 +209,19 @@ export class DirectoryObject extends DurableObject<Env> {
   async rotateKey(key: string): Promise<{ apiKey: string; keyHash: string; oldKeyHash: string } | Failure> {
     this.meter.count();
     const { apiKey, keyHash } = await newApiKey();
-    const row = this.sql.exec<{ key_hash: string }>("SELECT key_hash FROM agents WHERE key = ?", key).toArray()[0];
+    const row = this.sql.exec<{ key_hash: string; name: string }>("SELECT key_hash, name FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
     this.sql.exec("UPDATE agents SET key_hash = ?, version = ? WHERE key = ?", keyHash, this.nextVersion(), key);
-    await this.pushConfig(key);
+    try {
+      await this.pushConfig(key);
+    } catch (error) {
+      // The inbox still accepts the old key and would refuse the new one: keep the old key (unless
+      // a later rotation replaced ours), pushed again in case a concurrent change carried ours there.
+      this.sql.exec("UPDATE agents SET key_hash = ?, version = ? WHERE key = ? AND key_hash = ?", row.key_hash, this.nextVersion(), key, keyHash);
+      console.error(`rotate key: the inbox of ${row.name} could not be reached: ${describe(error)}`);
+      await this.pushConfig(key).catch(() => undefined);
+      return failures.agentInboxUnavailable(row.name);
+    }
     return { apiKey, keyHash, oldKeyHash: row.key_hash };
   }
 

@@ -118,6 +118,9 @@ export const failures = {
     failure("RATE_LIMITED", `Audit limit of ${perWindow} entries per ${windowS} s exceeded.`, { retryAfter }),
 
   // 503
+  /** The agent's own inbox could not take its settings (a registration or key change): nothing changed. */
+  agentInboxUnavailable: (name: string) =>
+    failure("UNAVAILABLE", `The inbox of ${name} could not be reached; nothing was changed. Try again in a moment.`, { names: [name], retryAfter: 1 }),
   recipientsUnavailable: (names: string[]) =>
     failure("UNAVAILABLE", `The inbox of ${list(names)} could not be reached; nothing was stored there. Send again (with the same id, only the missing copies are stored).`, { names }),
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Envelope, SendResponse } from "../../protocol/envelope.js";
 import type { ErrorBody } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
-import { inbox, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
+import { ADMIN_KEY, call, inbox, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
 
 async function setStorageBroken(agent: TestAgent, broken: boolean): Promise<void> {
   await runInDurableObject(env.INBOX.getByName(nameKey(agent.name)), (_instance, state) => {
@@ -68,5 +68,47 @@ describe("a multicast with one recipient that cannot be reached", () => {
     // Six refused sends counted nothing: the whole allowance of 5 is still there.
     const burst = await Promise.all([1, 2, 3, 4, 5].map((i) => send(alice, textMessage(carol.name, `m${i}`))));
     expect(burst.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+  });
+});
+
+// The agent's own inbox cannot take its settings: the Directory undoes the change and answers 503,
+// so nothing is half done (an agent without an inbox, a key the inbox would refuse).
+async function setStateBroken(name: string, broken: boolean): Promise<void> {
+  await runInDurableObject(env.INBOX.getByName(nameKey(name)), (_instance, state) => {
+    state.storage.sql.exec(broken ? "ALTER TABLE state RENAME TO state_broken" : "ALTER TABLE state_broken RENAME TO state");
+  });
+}
+
+describe("an agent whose own inbox cannot be reached", () => {
+  it("a registration answers 503 UNAVAILABLE with Retry-After, leaves the name free, and the same registration succeeds once the inbox is back", async () => {
+    const name = uniqueName("unr_reg");
+    await setStateBroken(name, true);
+    const refused = await call<ErrorBody>("POST", "/agents", { key: ADMIN_KEY, json: { name } });
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe("UNAVAILABLE");
+    expect(refused.body.names).toEqual([name]);
+    expect(refused.headers.get("Retry-After")).toBe("1");
+    expect((await call("GET", `/agents/${name}`, { key: ADMIN_KEY })).status).toBe(404);
+
+    await setStateBroken(name, false);
+    const again = await call<TestAgent>("POST", "/agents", { key: ADMIN_KEY, json: { name } });
+    expect(again.status).toBe(201);
+    expect((await inbox({ ...again.body, name }, "limit=1")).status).toBe(200);
+  });
+
+  it("a key rotation answers 503 UNAVAILABLE and keeps the old key working; once the inbox is back a rotation takes effect", async () => {
+    const alice = await register("unr_rot");
+    await setStateBroken(alice.name, true);
+    const refused = await call<ErrorBody>("POST", `/agents/${alice.name}/rotate-key`, { key: ADMIN_KEY });
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe("UNAVAILABLE");
+    expect(refused.headers.get("Retry-After")).toBe("1");
+
+    await setStateBroken(alice.name, false);
+    expect((await inbox(alice, "limit=1")).status).toBe(200);
+    const rotated = await call<{ apiKey: string }>("POST", `/agents/${alice.name}/rotate-key`, { key: ADMIN_KEY });
+    expect(rotated.status).toBe(200);
+    expect((await inbox(alice, "limit=1")).status).toBe(401);
+    expect((await inbox({ ...alice, apiKey: rotated.body.apiKey }, "limit=1")).status).toBe(200);
   });
 });

@@ -87,7 +87,7 @@ export const agentRoutes: RouteTable = {
       access: "admin",
       body: bodies.register,
       answers: { 201: registered },
-      fails: ["CONFLICT"],
+      fails: ["CONFLICT", "UNAVAILABLE"],
       handle: (c) => register(c, c.body),
     }),
     GET: endpoint({
@@ -107,7 +107,7 @@ export const agentRoutes: RouteTable = {
       access: "public",
       body: bodies.selfRegister,
       answers: { 201: registered },
-      fails: ["FORBIDDEN", "CONFLICT"],
+      fails: ["FORBIDDEN", "CONFLICT", "UNAVAILABLE"],
       handle(c) {
         const { invite, ...fields } = c.body;
         return register(c, fields, invite);
@@ -183,7 +183,7 @@ export const agentRoutes: RouteTable = {
       access: "agent-or-admin",
       ownRecord: true,
       answers: { 200: { description: "The new key, shown once", json: keyRotation } },
-      fails: ["NOT_FOUND"],
+      fails: ["NOT_FOUND", "UNAVAILABLE"],
       async handle(c) {
         const key = targetKey(c);
         const done = unwrap(await directoryStub(c.env).rotateKey(key));
