@@ -1,7 +1,9 @@
-// The Directory's agent rows: the table (with its migration steps), and the two views of a row —
-// the record the Worker shows (minus secrets) and the config pushed to the agent's inbox.
+// The Directory's agent rows: the table (with its migration steps), the statements over whole rows
+// and names, and the two views of a row — the record the Worker shows (minus secrets) and the
+// config pushed to the agent's inbox.
 
 import type { ContactPolicy } from "../protocol/envelope.js";
+import { lookalikeForm } from "../protocol/names.js";
 import type { AgentConfig } from "./agent-config.js";
 
 /** An agent as the Directory knows it, minus secrets. */
@@ -63,6 +65,38 @@ CREATE TABLE IF NOT EXISTS state (
 ];
 
 export type Row = Record<string, SqlStorageValue>;
+
+/** Agents registered before the look-alike column existed get their look-alike form. */
+export function backfillLookalikes(sql: SqlStorage): void {
+  for (const row of sql.exec<{ key: string; name: string }>("SELECT key, name FROM agents WHERE lookalike IS NULL").toArray()) {
+    sql.exec("UPDATE agents SET lookalike = ? WHERE key = ?", lookalikeForm(row.name), row.key);
+  }
+}
+
+/** Registered spellings of those name keys that exist. */
+export function namesOf(sql: SqlStorage, keys: string[]): Record<string, string> {
+  const found: Record<string, string> = {};
+  // Bound parameters per statement are limited (100); look names up in chunks.
+  for (let i = 0; i < keys.length; i += 90) {
+    const chunk = keys.slice(i, i + 90);
+    const rows = sql.exec<{ key: string; name: string }>(`SELECT key, name FROM agents WHERE key IN (${chunk.map(() => "?").join(",")})`, ...chunk);
+    for (const row of rows) found[row.key] = row.name;
+  }
+  return found;
+}
+
+/** Puts back a row as it was read (a removal that could not finish). */
+export function insertRow(sql: SqlStorage, row: Row): void {
+  const columns = Object.keys(row);
+  sql.exec(`INSERT INTO agents (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`, ...columns.map((column) => row[column]!));
+}
+
+/** The Directory's change sequence, one step on: every record change is stamped with it. */
+export function nextVersion(sql: SqlStorage): number {
+  return sql
+    .exec<{ value: number }>("INSERT INTO state (key, value) VALUES ('version', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value")
+    .one().value;
+}
 
 export function toRecord(row: Row): AgentRecord {
   return {

@@ -18,7 +18,7 @@ import { isoTime } from "../protocol/time.js";
 import { newApiKey, newWebhookSecret } from "./credentials.js";
 import { Invites } from "./invites.js";
 import { KeyHistory, keyChangeProblem, type ChangedBy, type Keys } from "./key-history.js";
-import { AGENT_STEPS, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
+import { AGENT_STEPS, backfillLookalikes, insertRow, namesOf, nextVersion, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
 import { RequestMeter, type MeterReading } from "./request-meter.js";
 import { migrate } from "./schema.js";
 import { inboxStub } from "./stubs.js";
@@ -47,9 +47,7 @@ export class DirectoryObject extends DurableObject<Env> {
     this.invites = new Invites(this.sql);
     this.keys = new KeyHistory(this.sql);
     // Agents registered before these columns existed: their look-alike form and first key entry.
-    for (const row of this.sql.exec<{ key: string; name: string }>("SELECT key, name FROM agents WHERE lookalike IS NULL").toArray()) {
-      this.sql.exec("UPDATE agents SET lookalike = ? WHERE key = ?", lookalikeForm(row.name), row.key);
-    }
+    backfillLookalikes(this.sql);
     this.keys.backfill();
   }
 
@@ -65,17 +63,7 @@ export class DirectoryObject extends DurableObject<Env> {
   /** Registered spellings of those name keys that exist. */
   async resolve(keys: string[]): Promise<Record<string, string>> {
     this.meter.count();
-    const found: Record<string, string> = {};
-    // Bound parameters per statement are limited (100); look names up in chunks.
-    for (let i = 0; i < keys.length; i += 90) {
-      const chunk = keys.slice(i, i + 90);
-      const rows = this.sql.exec<{ key: string; name: string }>(
-        `SELECT key, name FROM agents WHERE key IN (${chunk.map(() => "?").join(",")})`,
-        ...chunk,
-      );
-      for (const row of rows) found[row.key] = row.name;
-    }
-    return found;
+    return namesOf(this.sql, keys);
   }
 
   async get(key: string): Promise<AgentRecord | null> {
@@ -261,11 +249,7 @@ export class DirectoryObject extends DurableObject<Env> {
       // Stamped with a new version, so a config push still in flight cannot revive the inbox.
       await inboxStub(this.env, key).destroy(this.nextVersion());
     } catch (error) {
-      const columns = Object.keys(row);
-      this.sql.exec(
-        `INSERT INTO agents (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
-        ...columns.map((column) => row[column]!),
-      );
+      insertRow(this.sql, row);
       for (const entry of history) this.keys.record(key, entry, entry.by, Date.parse(entry.since), entry.signature ?? null);
       throw error;
     }
@@ -304,12 +288,7 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   private nextVersion(): number {
-    const row = this.sql
-      .exec<{ value: number }>(
-        "INSERT INTO state (key, value) VALUES ('version', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value",
-      )
-      .one();
-    return row.value;
+    return nextVersion(this.sql);
   }
 
   /** Sends the agent's current settings to its inbox (read after the change, so never stale). */
