@@ -176,6 +176,20 @@ run_interruptible() {
   child_pid=""
 }
 
+# Runs a command and puts the first line of its output in the variable named $1; answers the
+# command's status. Used instead of var=$(command) everywhere after the traps are set: bash 5.2
+# parses a command substitution again when it expands it, and a stop trap that fired during that
+# parse failed to parse itself ("trap: line 2: unexpected EOF while looking for matching `)'") and
+# made poll.sh exit 2, the status of a refused key (about 1 in 1,000 stops under load).
+capture() {
+  local _into=$1 _status=0
+  shift
+  "$@" >"$work_dir/capture" || _status=$?
+  printf -v "$_into" '%s' ""
+  IFS= read -r "${_into?}" <"$work_dir/capture" || true
+  return "$_status"
+}
+
 pause() {
   exit_if_stop_requested
   run_interruptible sleep "$1"
@@ -197,7 +211,8 @@ fi
 if [[ -z ${CLAWTALK_CURSOR_FILE:-} ]]; then
   (umask 077 && mkdir -p -- "$default_cursor_dir")
 else
-  mkdir -p -- "$(dirname -- "$cursor_file")"
+  capture cursor_dir dirname -- "$cursor_file"
+  mkdir -p -- "$cursor_dir"
 fi
 
 # With CLAWTALK_UNREAD, whether a poll may ask for unread messages only: not while messages this
@@ -210,7 +225,7 @@ if [[ -z $cursor ]]; then caught_up=true; fi
 # cursor, never a torn one.
 save_cursor() {
   local tmp
-  tmp=$(mktemp "${cursor_file}.XXXXXX")
+  capture tmp mktemp "${cursor_file}.XXXXXX"
   printf '%s\n' "$1" >"$tmp"
   mv -f -- "$tmp" "$cursor_file"
   cursor=$1
@@ -231,16 +246,16 @@ check_status() {
   [[ $http_status =~ ^[0-9]{3}$ ]] || http_status="000"
 }
 
-# One line saying why the last request failed.
-failure_text() {
+# Sets `failure` to one line saying why the last request failed.
+describe_failure() {
   if [[ $http_status == 000 ]]; then
-    local reason
-    reason=$(head -n 1 "$work_dir/stderr" 2>/dev/null || true)
-    printf 'relay unreachable (%s)' "${reason:-no answer}"
+    local reason=""
+    IFS= read -r reason 2>/dev/null <"$work_dir/stderr" || true
+    failure="relay unreachable (${reason:-no answer})"
   else
-    local code
-    code=$(jq -r '"\(.code // "?"): \(.error // "")"' "$work_dir/body" 2>/dev/null || true)
-    printf 'relay answered HTTP %s%s' "$http_status" "${code:+ ($code)}"
+    local code=""
+    capture code jq -r '"\(.code // "?"): \(.error // "")"' "$work_dir/body" 2>/dev/null || true
+    failure="relay answered HTTP $http_status${code:+ ($code)}"
   fi
 }
 
@@ -259,7 +274,7 @@ fetch_page() {
   caught_up=""
   rm -f -- "$work_dir/body"
   run_interruptible "${curl_base[@]}" --max-time $((LONG_POLL_S + 15)) "${query[@]}" "$base_url/messages"
-  http_status=$(<"$work_dir/stdout")
+  IFS= read -r http_status <"$work_dir/stdout" || true
   check_status
 }
 
@@ -271,7 +286,7 @@ delete_message() {
   deleted=""
   while :; do
     rm -f -- "$work_dir/body"
-    http_status=$("${curl_base[@]}" --max-time 30 --request DELETE "$base_url/messages/$id" 2>"$work_dir/stderr") || true
+    capture http_status "${curl_base[@]}" --max-time 30 --request DELETE "$base_url/messages/$id" 2>"$work_dir/stderr" || true
     check_status
     case $http_status in
       200 | 204 | 404)
@@ -280,13 +295,15 @@ delete_message() {
         ;;
       401) unauthorized ;;
       000 | 408 | 429 | 5??) ;;
-      *) die 1 "cannot delete message $id: $(failure_text)" ;;
+      *) describe_failure && die 1 "cannot delete message $id: $failure" ;;
     esac
     if [[ -n $once ]]; then
-      die 1 "cannot delete message $id: $(failure_text); it will be handled again next time"
+      describe_failure
+      die 1 "cannot delete message $id: $failure; it will be handled again next time"
     fi
     if [[ -n $stop_requested ]]; then return; fi
-    warn "cannot delete message $id: $(failure_text); retrying in ${delay}s"
+    describe_failure
+    warn "cannot delete message $id: $failure; retrying in ${delay}s"
     run_interruptible sleep "$delay"
     next_delay
   done
@@ -294,13 +311,13 @@ delete_message() {
 
 # ---- Handling a page ------------------------------------------------------------------------
 
-# Reads a string field of a message as JSON (`jq -c`): quoted, control characters escaped, so
-# the patterns check the whole value (command substitution would trim a trailing newline of a
-# raw value). Prints the unquoted value, or nothing when the field is not a plain string.
+# Sets the variable named $1 to string field $3 of message $2, read as JSON (`jq -c`): quoted,
+# control characters escaped, one line, so the patterns check the whole value (a raw value could
+# hide a trailing newline). Empty when the field is not a plain string.
 string_field() {
-  local json
-  json=$(jq -c --arg f "$2" '.[$f]' <<<"$1")
-  if [[ $json =~ ^\"([^\"\\]*)\"$ ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
+  local json=""
+  capture json jq -c --arg f "$3" '.[$f]' <<<"$2"
+  if [[ $json =~ ^\"([^\"\\]*)\"$ ]]; then printf -v "$1" '%s' "${BASH_REMATCH[1]}"; else printf -v "$1" '%s' ""; fi
 }
 
 # Handles the messages of $work_dir/page in order. Sets page_done=true when all were handled;
@@ -308,11 +325,12 @@ string_field() {
 handle_page() {
   page_done=""
   local -a messages=()
-  mapfile -t messages < <(jq -c '.messages[]' "$work_dir/page")
+  jq -c '.messages[]' "$work_dir/page" >"$work_dir/messages" || true
+  mapfile -t messages <"$work_dir/messages"
   local message id ts callback_status
   for message in "${messages[@]}"; do
-    id=$(string_field "$message" id)
-    ts=$(string_field "$message" ts)
+    string_field id "$message" id
+    string_field ts "$message" ts
     [[ $id =~ $ID_PATTERN ]] || die 1 "refusing a message whose id is not 1-128 characters of A-Z a-z 0-9 . _ : - (the relay does not behave as documented)"
     [[ $ts =~ $TS_PATTERN ]] || die 1 "refusing message $id: its ts is not an ISO-8601 UTC timestamp"
 
@@ -348,16 +366,17 @@ while :; do
     200) ;;
     401) unauthorized ;;
     000 | 408 | 429 | 5??)
-      if [[ -n $once ]]; then die 1 "$(failure_text)"; fi
-      retry_after=$(jq -r '.retryAfter // 0 | floor' "$work_dir/body" 2>/dev/null || true)
+      describe_failure
+      if [[ -n $once ]]; then die 1 "$failure"; fi
+      capture retry_after jq -r '.retryAfter // 0 | floor' "$work_dir/body" 2>/dev/null || true
       [[ $retry_after =~ ^[0-9]{1,5}$ ]] || retry_after=0
       wait_s=$((retry_after > delay ? retry_after : delay))
-      warn "$(failure_text); retrying in ${wait_s}s"
+      warn "$failure; retrying in ${wait_s}s"
       pause "$wait_s"
       next_delay
       continue
       ;;
-    *) die 1 "$(failure_text)" ;;
+    *) describe_failure && die 1 "$failure" ;;
   esac
 
   mv -f -- "$work_dir/body" "$work_dir/page"
@@ -370,7 +389,7 @@ while :; do
   fi
   delay=$interval
 
-  count=$(jq '.messages | length' "$work_dir/page")
+  capture count jq '.messages | length' "$work_dir/page"
   if ((count == 0)); then
     caught_up=true
     if [[ -n $once ]]; then exit 0; fi
@@ -388,7 +407,7 @@ while :; do
   # A page was handled: poll again at once, there may be more. A CLAWTALK_ONCE pass ends when
   # the relay says nothing more matches.
   if [[ -n $once ]]; then
-    has_more=$(jq -r '.hasMore' "$work_dir/page")
+    capture has_more jq -r '.hasMore' "$work_dir/page"
     if [[ $has_more != true ]]; then exit 0; fi
   fi
 done
