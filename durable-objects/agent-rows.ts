@@ -1,10 +1,11 @@
 // The Directory's agent rows: the table (with its migration steps), the statements over whole rows
-// and names, and the two views of a row — the record the Worker shows (minus secrets) and the
-// config pushed to the agent's inbox.
+// and names, the columns a patch changes, and the two views of a row — the record the Worker shows
+// (minus secrets) and the config pushed to the agent's inbox.
 
-import type { ContactPolicy } from "../protocol/envelope.js";
+import type { AgentPatch, ContactPolicy } from "../protocol/envelope.js";
 import { lookalikeForm } from "../protocol/names.js";
 import type { AgentConfig } from "./agent-config.js";
+import { newWebhookSecret } from "./credentials.js";
 
 /** An agent as the Directory knows it, minus secrets. */
 export interface AgentRecord {
@@ -83,6 +84,34 @@ export function namesOf(sql: SqlStorage, keys: string[]): Record<string, string>
     for (const row of rows) found[row.key] = row.name;
   }
   return found;
+}
+
+/** The columns a patch changes in `row`, with their new values, and the new webhook secret if any. */
+export function patchColumns(row: Row, patch: AgentPatch): { changes: Record<string, SqlStorageValue>; webhookSecret?: string } {
+  const changes: Record<string, SqlStorageValue> = {};
+  const set = (column: string, value: SqlStorageValue) => void (changes[column] = value);
+  let webhookSecret: string | undefined;
+  if (patch.webhookUrl !== undefined && patch.webhookUrl === row.webhook_url && row.webhook_disabled !== null) {
+    set("webhook_disabled", null); // setting the same URL again turns a disabled webhook back on
+  } else if (patch.webhookUrl !== undefined && patch.webhookUrl !== row.webhook_url) {
+    set("webhook_url", patch.webhookUrl);
+    set("webhook_disabled", null);
+    if (patch.webhookUrl !== null) {
+      // A new endpoint gets a new secret, with no overlap: the old endpoint keeps the old one.
+      webhookSecret = newWebhookSecret();
+      set("webhook_secret", webhookSecret);
+      set("previous_secret", null);
+      set("previous_secret_until", null);
+    }
+  }
+  if (patch.capabilities !== undefined) set("capabilities", JSON.stringify(patch.capabilities));
+  if (patch.publicKey !== undefined) set("public_key", patch.publicKey);
+  if (patch.signingKey !== undefined) set("signing_key", patch.signingKey);
+  if (patch.deleteOnDelivery !== undefined) set("delete_on_delivery", patch.deleteOnDelivery ? 1 : 0);
+  if (patch.accept !== undefined) set("accept", patch.accept);
+  if (patch.contacts !== undefined) set("contacts", JSON.stringify(patch.contacts));
+  if (patch.owner !== undefined) set("owner", patch.owner);
+  return webhookSecret === undefined ? { changes } : { changes, webhookSecret };
 }
 
 /** Puts back a row as it was read (a removal that could not finish). */

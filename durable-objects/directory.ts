@@ -18,7 +18,7 @@ import { isoTime } from "../protocol/time.js";
 import { newApiKey, newWebhookSecret } from "./credentials.js";
 import { Invites } from "./invites.js";
 import { KeyHistory, keyChangeProblem, type ChangedBy, type Keys } from "./key-history.js";
-import { AGENT_STEPS, backfillLookalikes, insertRow, namesOf, nextVersion, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
+import { AGENT_STEPS, backfillLookalikes, insertRow, namesOf, nextVersion, patchColumns, toConfig, toRecord, type AgentRecord, type Row } from "./agent-rows.js";
 import { RequestMeter, type MeterReading } from "./request-meter.js";
 import { migrate } from "./schema.js";
 import { inboxStub } from "./stubs.js";
@@ -154,40 +154,15 @@ export class DirectoryObject extends DurableObject<Env> {
       const problem = keyChangeProblem(row.name as string, current.signingKey, next, patch.keyChangeSignature);
       if (problem !== null) return failures.badRequest(problem);
     }
-    const sets: string[] = [];
-    const args: SqlStorageValue[] = [];
-    const set = (column: string, value: SqlStorageValue) => {
-      sets.push(`${column} = ?`);
-      args.push(value);
-    };
-    let webhookSecret: string | undefined;
-    if (patch.webhookUrl !== undefined && patch.webhookUrl === row.webhook_url && row.webhook_disabled !== null) {
-      set("webhook_disabled", null); // setting the same URL again turns a disabled webhook back on
-    } else if (patch.webhookUrl !== undefined && patch.webhookUrl !== row.webhook_url) {
-      set("webhook_url", patch.webhookUrl);
-      set("webhook_disabled", null);
-      if (patch.webhookUrl !== null) {
-        // A new endpoint gets a new secret, with no overlap: the old endpoint keeps the old one.
-        webhookSecret = newWebhookSecret();
-        set("webhook_secret", webhookSecret);
-        set("previous_secret", null);
-        set("previous_secret_until", null);
-      }
-    }
-    if (patch.capabilities !== undefined) set("capabilities", JSON.stringify(patch.capabilities));
-    if (patch.publicKey !== undefined) set("public_key", patch.publicKey);
-    if (patch.signingKey !== undefined) set("signing_key", patch.signingKey);
-    if (patch.deleteOnDelivery !== undefined) set("delete_on_delivery", patch.deleteOnDelivery ? 1 : 0);
-    if (patch.accept !== undefined) set("accept", patch.accept);
-    if (patch.contacts !== undefined) set("contacts", JSON.stringify(patch.contacts));
-    if (patch.owner !== undefined) set("owner", patch.owner);
-    if (sets.length > 0) {
-      set("version", this.nextVersion());
+    const { changes, webhookSecret } = patchColumns(row, patch);
+    const columns = Object.keys(changes);
+    if (columns.length > 0) {
       this.ctx.storage.transactionSync(() => {
-        this.sql.exec(`UPDATE agents SET ${sets.join(", ")} WHERE key = ?`, ...args, key);
+        this.sql.exec(`UPDATE agents SET ${columns.map((c) => `${c} = ?`).join(", ")}, version = ? WHERE key = ?`, ...Object.values(changes), this.nextVersion(), key);
         if (keysChange) this.keys.record(key, next, by, Date.now(), by === "agent" ? (patch.keyChangeSignature ?? null) : null);
       });
-      await this.pushConfig(key);
+      const refused = await this.pushOrUndo(key, row, changes, keysChange ? () => this.keys.forgetLast(key) : undefined);
+      if (refused) return refused;
     }
     const record = this.record(key)!;
     return webhookSecret === undefined ? { record } : { record, webhookSecret };
@@ -197,26 +172,18 @@ export class DirectoryObject extends DurableObject<Env> {
   async rotateKey(key: string): Promise<{ apiKey: string; keyHash: string; oldKeyHash: string } | Failure> {
     this.meter.count();
     const { apiKey, keyHash } = await newApiKey();
-    const row = this.sql.exec<{ key_hash: string; name: string }>("SELECT key_hash, name FROM agents WHERE key = ?", key).toArray()[0];
+    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
     this.sql.exec("UPDATE agents SET key_hash = ?, version = ? WHERE key = ?", keyHash, this.nextVersion(), key);
-    try {
-      await this.pushConfig(key);
-    } catch (error) {
-      // The inbox still accepts the old key and would refuse the new one: keep the old key (unless
-      // a later rotation replaced ours), pushed again in case a concurrent change carried ours there.
-      this.sql.exec("UPDATE agents SET key_hash = ?, version = ? WHERE key = ? AND key_hash = ?", row.key_hash, this.nextVersion(), key, keyHash);
-      console.error(`rotate key: the inbox of ${row.name} could not be reached: ${describe(error)}`);
-      await this.pushConfig(key).catch(() => undefined);
-      return failures.agentInboxUnavailable(row.name);
-    }
-    return { apiKey, keyHash, oldKeyHash: row.key_hash };
+    // Undone if the inbox cannot take it: it would go on accepting the old key and refuse the new one.
+    const refused = await this.pushOrUndo(key, row, { key_hash: keyHash });
+    return refused ?? { apiKey, keyHash, oldKeyHash: row.key_hash as string };
   }
 
   /** A new webhook secret; the previous one keeps signing beside it for the overlap period. */
   async rotateWebhookSecret(key: string): Promise<{ webhookSecret: string; previousSecretValidUntil: string } | Failure> {
     this.meter.count();
-    const row = this.sql.exec<{ webhook_secret: string }>("SELECT webhook_secret FROM agents WHERE key = ?", key).toArray()[0];
+    const row = this.sql.exec<Row>("SELECT * FROM agents WHERE key = ?", key).toArray()[0];
     if (!row) return failures.noSuchAgent;
     const webhookSecret = newWebhookSecret();
     const until = Date.now() + this.limits.webhookSecretOverlapS * 1000;
@@ -224,8 +191,8 @@ export class DirectoryObject extends DurableObject<Env> {
       "UPDATE agents SET webhook_secret = ?, previous_secret = ?, previous_secret_until = ?, version = ? WHERE key = ?",
       webhookSecret, row.webhook_secret, until, this.nextVersion(), key,
     );
-    await this.pushConfig(key);
-    return { webhookSecret, previousSecretValidUntil: isoTime(until) };
+    const refused = await this.pushOrUndo(key, row, { webhook_secret: webhookSecret, previous_secret: row.webhook_secret ?? null, previous_secret_until: until });
+    return refused ?? { webhookSecret, previousSecretValidUntil: isoTime(until) };
   }
 
   /** The agent's endpoint answered 410 Gone: its webhook is off until a URL is set again. */
@@ -289,6 +256,31 @@ export class DirectoryObject extends DurableObject<Env> {
 
   private nextVersion(): number {
     return nextVersion(this.sql);
+  }
+
+  /**
+   * Pushes the agent's settings after a change that set the columns in `after`. If the inbox cannot
+   * take them the change is undone, so the record never says what the inbox does not enforce: the
+   * columns get `before`'s values back (unless a later change replaced ours), stamped anew and
+   * pushed again in case a concurrent change carried ours there, and the answer is a 503.
+   */
+  private async pushOrUndo(key: string, before: Row, after: Record<string, SqlStorageValue>, undoAlso?: () => void): Promise<Failure | null> {
+    try {
+      await this.pushConfig(key);
+      return null;
+    } catch (error) {
+      const columns = Object.keys(after);
+      this.ctx.storage.transactionSync(() => {
+        const undone = this.sql.exec(
+          `UPDATE agents SET ${columns.map((c) => `${c} = ?`).join(", ")}, version = ? WHERE key = ? AND ${columns.map((c) => `${c} IS ?`).join(" AND ")} RETURNING key`,
+          ...columns.map((c) => before[c] ?? null), this.nextVersion(), key, ...columns.map((c) => after[c] ?? null),
+        ).toArray();
+        if (undone.length > 0) undoAlso?.();
+      });
+      console.error(`the inbox of ${before.name as string} could not take a change: ${describe(error)}`);
+      await this.pushConfig(key).catch(() => undefined);
+      return failures.agentInboxUnavailable(before.name as string);
+    }
   }
 
   /** Sends the agent's current settings to its inbox (read after the change, so never stale). */

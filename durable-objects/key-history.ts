@@ -41,6 +41,11 @@ export class KeyHistory {
       }));
   }
 
+  /** Removes the agent's latest entry (a change that was undone). */
+  forgetLast(agent: string): void {
+    this.sql.exec("DELETE FROM key_history WHERE seq = (SELECT MAX(seq) FROM key_history WHERE agent = ?)", agent);
+  }
+
   forget(agent: string): void {
     this.sql.exec("DELETE FROM key_history WHERE agent = ?", agent);
   }

@@ -30,7 +30,7 @@ const ERROR_MEANING: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: "the body exceeds MAX_BODY_BYTES",
   RATE_LIMITED: "too many requests: retry after retryAfter seconds (also in Retry-After)",
   INTERNAL_ERROR: "an internal error; requestId identifies it in the relay's log",
-  UNAVAILABLE: "an inbox could not be reached (listed in names): for a send, sending again with the same id stores only the missing copies; for a registration or key rotation, nothing changed, retry after Retry-After",
+  UNAVAILABLE: "an inbox could not be reached (listed in names): for a send, sending again with the same id stores only the missing copies; for a registration or a change of the agent, nothing changed, retry after Retry-After",
   INBOX_FULL: "a recipient's inbox is full (listed in names); nothing was stored",
   AUDIT_FULL: "the audit log is full until the admin clears old entries",
 };

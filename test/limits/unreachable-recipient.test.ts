@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Envelope, SendResponse } from "../../protocol/envelope.js";
 import type { ErrorBody } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
-import { ADMIN_KEY, call, inbox, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
+import { ADMIN_KEY, base64Bytes, call, inbox, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
 
 async function setStorageBroken(agent: TestAgent, broken: boolean): Promise<void> {
   await runInDurableObject(env.INBOX.getByName(nameKey(agent.name)), (_instance, state) => {
@@ -110,5 +110,43 @@ describe("an agent whose own inbox cannot be reached", () => {
     expect(rotated.status).toBe(200);
     expect((await inbox(alice, "limit=1")).status).toBe(401);
     expect((await inbox({ ...alice, apiKey: rotated.body.apiKey }, "limit=1")).status).toBe(200);
+  });
+});
+
+describe("a change of an agent whose own inbox cannot be reached", () => {
+  it("a PATCH answers 503 UNAVAILABLE and leaves the record and the key history as they were; once the inbox is back the same PATCH applies", async () => {
+    const alice = await register("unr_patch");
+    const change = { capabilities: ["translate"], publicKey: base64Bytes(32, 9) };
+    await setStateBroken(alice.name, true);
+    const refused = await call<ErrorBody>("PATCH", `/agents/${alice.name}`, { key: ADMIN_KEY, json: change });
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe("UNAVAILABLE");
+    expect(refused.headers.get("Retry-After")).toBe("1");
+
+    await setStateBroken(alice.name, false);
+    const record = await call<{ capabilities: string[]; publicKey: string | null }>("GET", `/agents/${alice.name}`, { key: ADMIN_KEY });
+    expect(record.body.capabilities).toEqual([]);
+    expect(record.body.publicKey).toBeNull();
+    const history = await call<unknown[]>("GET", `/agents/${alice.name}/keys`, { key: ADMIN_KEY });
+    expect(history.status).toBe(200);
+    expect(history.body).toHaveLength(1);
+
+    const applied = await call<{ capabilities: string[]; publicKey: string | null }>("PATCH", `/agents/${alice.name}`, { key: ADMIN_KEY, json: change });
+    expect(applied.status).toBe(200);
+    expect(applied.body.capabilities).toEqual(["translate"]);
+    expect(applied.body.publicKey).toBe(change.publicKey);
+    expect((await call<unknown[]>("GET", `/agents/${alice.name}/keys`, { key: ADMIN_KEY })).body).toHaveLength(2);
+  });
+
+  it("a webhook secret rotation answers 503 UNAVAILABLE; once the inbox is back a rotation succeeds", async () => {
+    const alice = await register("unr_whs");
+    await setStateBroken(alice.name, true);
+    const refused = await call<ErrorBody>("POST", `/agents/${alice.name}/webhook/rotate-secret`, { key: ADMIN_KEY });
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe("UNAVAILABLE");
+    await setStateBroken(alice.name, false);
+    const rotated = await call<{ webhookSecret: string }>("POST", `/agents/${alice.name}/webhook/rotate-secret`, { key: ADMIN_KEY });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.webhookSecret).not.toBe(alice.webhookSecret);
   });
 });

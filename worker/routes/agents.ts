@@ -140,7 +140,7 @@ export const agentRoutes: RouteTable = {
       ownRecord: true,
       body: bodies.patch,
       answers: { 200: { description: "The updated record", json: agentUpdated } },
-      fails: ["NOT_FOUND"],
+      fails: ["NOT_FOUND", "UNAVAILABLE"],
       async handle(c) {
         if (c.body.owner !== undefined && c.caller.role !== "admin") throw new RelayError(failures.ownerAdminOnly);
         const done = unwrap(await directoryStub(c.env).update(targetKey(c), c.body, c.caller.role));
@@ -200,7 +200,7 @@ export const agentRoutes: RouteTable = {
       access: "agent-or-admin",
       ownRecord: true,
       answers: { 200: { description: "The new secret, shown once", json: webhookSecretRotation } },
-      fails: ["NOT_FOUND"],
+      fails: ["NOT_FOUND", "UNAVAILABLE"],
       async handle(c) {
         return json(unwrap(await directoryStub(c.env).rotateWebhookSecret(targetKey(c))));
       },
