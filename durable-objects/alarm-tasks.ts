@@ -8,6 +8,8 @@
 // it), never in the alarm, and a task that fails is caught here, logged (never a payload) and
 // retried a second later, rather than failing the whole alarm.
 
+import { describeError } from "../protocol/errors.js";
+
 export interface AlarmTask {
   readonly name: string;
   /** Epoch ms when this task next has work, or null when it has none. */
@@ -58,7 +60,7 @@ export class AlarmScheduler {
       try {
         await task.run(now);
       } catch (error) {
-        console.error(`alarm: ${task.name} failed: ${error instanceof Error ? error.message : "unknown error"}`);
+        console.error(`alarm: ${task.name} failed: ${describeError(error)}`);
         this.retryAt.set(task.name, Date.now() + RETRY_MS);
       }
     }

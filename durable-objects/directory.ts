@@ -11,7 +11,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { AgentPatch, Invite, InviteRequest, KeyHistoryEntry, RegisterRequest } from "../protocol/envelope.js";
-import { failures, type Failure } from "../protocol/errors.js";
+import { describeError, failures, type Failure } from "../protocol/errors.js";
 import { readLimits, type Limits } from "../protocol/limits.js";
 import { lookalikeForm, nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
@@ -22,8 +22,6 @@ import { AGENT_STEPS, backfillLookalikes, insertRow, namesOf, nextVersion, patch
 import { RequestMeter, type MeterReading } from "./request-meter.js";
 import { migrate } from "./schema.js";
 import { inboxStub } from "./stubs.js";
-
-const describe = (error: unknown) => (error instanceof Error ? error.message : "unknown error");
 
 export interface Registered {
   record: AgentRecord;
@@ -136,7 +134,7 @@ export class DirectoryObject extends DurableObject<Env> {
       this.sql.exec("DELETE FROM agents WHERE key = ? AND key_hash = ?", key, keyHash);
       this.keys.forget(key);
       if (invite !== undefined) this.invites.use(invite, -1);
-      console.error(`register: the inbox of ${request.name} could not be reached: ${describe(error)}`);
+      console.error(`register: the inbox of ${request.name} could not be reached: ${describeError(error)}`);
       return failures.agentInboxUnavailable(request.name);
     }
     return { record: this.record(key)!, apiKey, keyHash, webhookSecret };
@@ -277,7 +275,7 @@ export class DirectoryObject extends DurableObject<Env> {
         ).toArray();
         if (undone.length > 0) undoAlso?.();
       });
-      console.error(`the inbox of ${before.name as string} could not take a change: ${describe(error)}`);
+      console.error(`the inbox of ${before.name as string} could not take a change: ${describeError(error)}`);
       await this.pushConfig(key).catch(() => undefined);
       return failures.agentInboxUnavailable(before.name as string);
     }

@@ -7,7 +7,7 @@
 // recognises a repeated id, sending again with the same id stores only what is missing.
 
 import type { Envelope, Receipts, SealedPart } from "../protocol/envelope.js";
-import { failures, type Failure } from "../protocol/errors.js";
+import { describeError, failures, type Failure } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
@@ -110,7 +110,7 @@ export class Outbox {
       const settled = await Promise.allSettled(message.recipients.map((name) => inboxStub(this.env, name).accept(copyFor(message, name, depth))));
       const results = settled.map((outcome, i): AcceptResult => {
         if (outcome.status === "fulfilled") return outcome.value;
-        console.error(`send: the inbox of ${message.recipients[i]} could not be reached: ${describe(outcome.reason)}`);
+        console.error(`send: the inbox of ${message.recipients[i]} could not be reached: ${describeError(outcome.reason)}`);
         return { status: "unavailable" };
       });
       stored = results.some((result) => result.status === "stored");
@@ -221,8 +221,4 @@ export class Outbox {
       this.scheduler.wake(at);
     }
   }
-}
-
-function describe(reason: unknown): string {
-  return reason instanceof Error ? `${reason.name}: ${reason.message}` : "unknown error";
 }

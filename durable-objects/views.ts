@@ -11,6 +11,7 @@
 // inbox.
 
 import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
+import { describeError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
@@ -101,7 +102,7 @@ export class Views {
     try {
       await feedStub(this.env, shardOf(name, this.limits.feedShards)).forgetAgent(nameKey(name));
     } catch (error) {
-      console.error(`views: the feed shard could not forget a removed agent: ${error instanceof Error ? error.message : "unknown error"}`);
+      console.error(`views: the feed shard could not forget a removed agent: ${describeError(error)}`);
     }
   }
 

@@ -118,7 +118,7 @@ export const failures = {
     failure("RATE_LIMITED", `Audit limit of ${perWindow} entries per ${windowS} s exceeded.`, { retryAfter }),
 
   // 503
-  /** The agent's own inbox could not take its settings (a registration or key change): nothing changed. */
+  /** The agent's own inbox could not take its settings (a registration or a change of the agent): nothing changed. */
   agentInboxUnavailable: (name: string) =>
     failure("UNAVAILABLE", `The inbox of ${name} could not be reached; nothing was changed. Try again in a moment.`, { names: [name], retryAfter: 1 }),
   recipientsUnavailable: (names: string[]) =>
@@ -134,6 +134,11 @@ export const failures = {
   // 500
   internal: (requestId: string) => failure("INTERNAL_ERROR", `Internal error (request ${requestId}).`, { requestId }),
 } as const;
+
+/** An unexpected error as one log line (its name and message; never a payload or a stack). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
+}
 
 export function isFailure(value: unknown): value is Failure {
   return typeof value === "object" && value !== null && "fail" in value;

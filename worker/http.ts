@@ -1,7 +1,7 @@
 // Responses: JSON bodies, the one error renderer, and the headers every response carries
 // (CORS, Cache-Control: no-store, X-Request-Id).
 
-import { ERROR_STATUS, failures, RelayError, type ErrorBody } from "../protocol/errors.js";
+import { describeError, ERROR_STATUS, failures, RelayError, type ErrorBody } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 
 export const ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
@@ -17,7 +17,7 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
 /** The only place error JSON is built. A 500 says nothing but the request id. */
 export function errorResponse(error: unknown, requestId: string): Response {
   if (!(error instanceof RelayError)) {
-    console.error(`request ${requestId} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : "unknown error"}`);
+    console.error(`request ${requestId} failed: ${describeError(error)}`);
     return errorResponse(new RelayError(failures.internal(requestId)), requestId);
   }
   const { fail, message, ...extra } = error.failure;

@@ -4,7 +4,7 @@
 // message is listed with no text, and signatures (public keys only) are checked here.
 
 import type { Envelope, SendRequest } from "../protocol/envelope.js";
-import { failures, RelayError } from "../protocol/errors.js";
+import { describeError, failures, RelayError } from "../protocol/errors.js";
 import type { InboxRequest, OpenedMessage, OutgoingToolMessage, Receipts, ToolBackend, ToolFailure } from "../protocol/mcp/tools.js";
 import type { AgentCaller } from "./auth.js";
 import type { RouteContext } from "./router.js";
@@ -77,7 +77,7 @@ export class RemoteBackend implements ToolBackend {
       return { code: fail, message, ...(retryAfter === undefined ? {} : { retryAfter }) };
     }
     // As for any request: logged with the request id, never shown beyond it.
-    console.error(`request ${this.c.requestId}: MCP tool failed: ${error instanceof Error ? `${error.name}: ${error.message}` : "unknown error"}`);
+    console.error(`request ${this.c.requestId}: MCP tool failed: ${describeError(error)}`);
     const internal = failures.internal(this.c.requestId);
     return { code: internal.fail, message: internal.message };
   }
