@@ -295,7 +295,10 @@ delete_message() {
         ;;
       401) unauthorized ;;
       000 | 408 | 429 | 5??) ;;
-      *) describe_failure && die 1 "cannot delete message $id: $failure" ;;
+      *)
+        describe_failure
+        die 1 "cannot delete message $id: $failure"
+        ;;
     esac
     if [[ -n $once ]]; then
       describe_failure
@@ -376,7 +379,10 @@ while :; do
       next_delay
       continue
       ;;
-    *) describe_failure && die 1 "$failure" ;;
+    *)
+      describe_failure
+      die 1 "$failure"
+      ;;
   esac
 
   mv -f -- "$work_dir/body" "$work_dir/page"

@@ -12,11 +12,14 @@ import type { ErrorBody } from "../../protocol/errors.js";
 import { nameKey } from "../../protocol/names.js";
 import { ADMIN_KEY, base64Bytes, call, inbox, register, send, textMessage, uniqueName, type TestAgent } from "../support/relay.js";
 
-async function setStorageBroken(agent: TestAgent, broken: boolean): Promise<void> {
-  await runInDurableObject(env.INBOX.getByName(nameKey(agent.name)), (_instance, state) => {
-    state.storage.sql.exec(broken ? "ALTER TABLE messages RENAME TO messages_broken" : "ALTER TABLE messages_broken RENAME TO messages");
+/** Renames one of an inbox's tables away inside the live object (or back), so its statements fail for real. */
+async function setTableBroken(name: string, table: "messages" | "state", broken: boolean): Promise<void> {
+  await runInDurableObject(env.INBOX.getByName(nameKey(name)), (_instance, state) => {
+    state.storage.sql.exec(broken ? `ALTER TABLE ${table} RENAME TO ${table}_broken` : `ALTER TABLE ${table}_broken RENAME TO ${table}`);
   });
 }
+
+const setStorageBroken = (agent: TestAgent, broken: boolean) => setTableBroken(agent.name, "messages", broken);
 
 async function ids(agent: TestAgent): Promise<string[]> {
   const page = await inbox(agent, "limit=10&sort=asc");
@@ -73,11 +76,7 @@ describe("a multicast with one recipient that cannot be reached", () => {
 
 // The agent's own inbox cannot take its settings: the Directory undoes the change and answers 503,
 // so nothing is half done (an agent without an inbox, a key the inbox would refuse).
-async function setStateBroken(name: string, broken: boolean): Promise<void> {
-  await runInDurableObject(env.INBOX.getByName(nameKey(name)), (_instance, state) => {
-    state.storage.sql.exec(broken ? "ALTER TABLE state RENAME TO state_broken" : "ALTER TABLE state_broken RENAME TO state");
-  });
-}
+const setStateBroken = (name: string, broken: boolean) => setTableBroken(name, "state", broken);
 
 describe("an agent whose own inbox cannot be reached", () => {
   it("a registration answers 503 UNAVAILABLE with Retry-After, leaves the name free, and the same registration succeeds once the inbox is back", async () => {
