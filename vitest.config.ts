@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { TEST_AUDIT_PUBLIC_KEY } from "./test/support/audit-keys.js";
@@ -19,10 +20,11 @@ function workersProject(name: string, include: string, vars: Record<string, stri
 
 export default defineConfig({
   test: {
-    // As many test files at once as there are cores (vitest's default), on purpose: with 1.5x the
-    // whole run took 604-660 s instead of 915 s on 2 cores (most of a file's time is waiting), but
-    // one of two such runs lost a request to a `wrangler dev` restarting mid-request, and a slower
-    // run that passes beats a faster one that does not.
+    // One test file per core. vitest's own default in a run is one fewer than the cores, which on
+    // this 2-core machine ran the 84 files one after another (851 s, most of it waiting: a workerd
+    // or a relay starting, a long-poll). 1.5x per core was tried before and lost a request to a
+    // `wrangler dev` restarting mid-request in one of two runs, so no more than the cores.
+    maxWorkers: availableParallelism(),
     projects: [
       // The spec's limits, with the send and audit rates raised so concurrency tests are not throttled.
       workersProject("workers", "test/workers/**/*.test.ts", { RATE_LIMIT_PER_MIN: "100000", BROADCAST_PER_HOUR: "100000", AUDIT_PER_MIN: "100000" }),
