@@ -87,7 +87,17 @@ export default defineConfig({
         PRESENCE_PUSH_S: "2",
       }),
       // Node-side tests against a real `wrangler dev` process (crash recovery, clients, browser).
-      { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 } },
+      {
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // The CLI built once, as published, for the CLI tests' many runs.
+          globalSetup: ["./test/support/built-cli-setup.ts"],
+        },
+      },
       // The dashboard in Debian's Chromium (playwright-core) against a real `wrangler dev`.
       { test: { name: "browser", include: ["test/browser/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 } },
     ],

@@ -1,4 +1,5 @@
-// The `clawtalk` CLI (SPEC §6), run as users run it — `node client/bin/clawtalk.mjs <command>` in a
+// The `clawtalk` CLI (SPEC §6), run as users run it — `node bin/clawtalk.mjs <command>` (the CLI as
+// published, built for the run: test/support/built-cli-setup.ts; once the repository's own bin) in a
 // scratch directory, configured by environment variables and key files — against a real
 // `wrangler dev` relay. Covers keys and registration, end-to-end encrypted and signed sending,
 // payload sources, `watch --exec` (stdin only, ack after success, retries, cursor across restarts,
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { ReceivedMessage } from "../../client/index.js";
 import { freePort } from "../../scripts/local-relay.js";
 import { spawnCaptured, startTestRelay, tempDirs, type CapturedProcess, type TestRelay } from "../support/node-relay.js";
-import { cleanEnv, CLI_BIN, runCli, type CliRun } from "../support/run-cli.js";
+import { cleanEnv, CLI_BIN, runCli, SOURCE_CLI_BIN, type CliRun } from "../support/run-cli.js";
 
 const ADMIN_KEY = `cli-test-admin-${randomBytes(8).toString("hex")}`;
 /** One CLI run (not `watch`) must finish within this (as test/support/run-cli.ts enforces). */
@@ -209,6 +210,18 @@ describe("send and inbox", () => {
     expect(message).toMatchObject({ from: alice.name, encrypted: true, plaintext: text, verified: true, problems: [] });
     expect(message!.payload).not.toContain(text);
     expect(typeof message!.nonce).toBe("string");
+  });
+
+  test("the repository's bin (the TypeScript source under tsx) sends encrypted and reads it back decrypted, as the built CLI does", async () => {
+    const text = `from source ${randomUUID()}`;
+    const source = (agent: Agent, args: string[]) =>
+      runCli(args, { cwd: agent.dir, env: { HOME: home, CLAWTALK_URL: testRelay.url, CLAWTALK_KEY_FILE: agent.keyFile }, bin: SOURCE_CLI_BIN });
+    const sent = await source(alice, ["send", "--encrypt", "--to", bob.name, "--topic", "cli.source", text]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const read = await source(bob, ["inbox", "--json", "--topic", "cli.source"]);
+    expect(read.code, read.stderr).toBe(0);
+    const message = (JSON.parse(read.stdout) as ReceivedMessage[]).find((m) => m.id === sent.stdout.trim());
+    expect(message).toMatchObject({ from: alice.name, encrypted: true, plaintext: text, verified: true });
   });
 
   test("the inbox table shows the lock and the verified mark on one line per message", async () => {

@@ -10,12 +10,13 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { ClawTalkClient, ClawTalkError, type CursorStore, type ReceivedMessage, type Receipts } from "../../client/index.js";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
+import { CLI_BIN } from "../support/run-cli.js";
 import { killGroup, registerAgent, spawnCaptured, startTestRelay, tempDirs, uniqueName, within, type CapturedProcess, type TestRelay } from "../support/node-relay.js";
 
 type Rows = Extract<Receipts, { recipients: unknown }>;
 type Counts = Extract<Receipts, { broadcast: unknown }>;
 
-const BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
+const BIN = CLI_BIN;
 const POLL_SH = join(PROJECT_ROOT, "client/poll.sh");
 const RUN_TIMEOUT_MS = 60_000;
 const WAIT = { timeout: 30_000, interval: 100 };

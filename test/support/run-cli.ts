@@ -1,12 +1,16 @@
-// Running the CLI as users run it — `node client/bin/clawtalk.mjs <command>` — in a child process,
-// to completion, with an environment the test chose: none of our own CLAWTALK_* variables or
+// Running the CLI as users run it — `node bin/clawtalk.mjs <command>` — in a child process, to
+// completion, with an environment the test chose: none of our own CLAWTALK_* variables or
 // XDG_CONFIG_HOME leak in, so a run finds only the key files and relay its test set up.
 
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { inject } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 
-export const CLI_BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
+/** The CLI as published, built for this run from the work tree (built-cli-setup.ts). */
+export const CLI_BIN = inject("builtCliBin");
+/** The repository's bin, which runs the TypeScript source through tsx. */
+export const SOURCE_CLI_BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
 /** A run that takes longer has hung: it is killed and the test fails with its stderr. */
 const RUN_TIMEOUT_MS = 30_000;
 
@@ -23,10 +27,10 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `clawtalk ...args` in `cwd` with `cleanEnv()` plus `env`, and `input` on stdin (closed at once when absent). */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliRun> {
+/** Runs `clawtalk ...args` (the built CLI, or `bin`) in `cwd` with `cleanEnv()` plus `env`, and `input` on stdin (closed at once when absent). */
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; bin?: string }): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [options.bin ?? CLI_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
