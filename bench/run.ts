@@ -4,6 +4,8 @@
 // bench/results/<date>.json and .svg. `npm run bench -- --quick` runs shorter and smaller;
 // `-- --hot` only the floors and hot paths; `-- --shards` only the shared-object scenarios
 // (requests per second reaching each shard and the Directory, and the model built on them).
+// BENCH_EXTRA_VARS='{"FEED_FLUSH_MS":"60000"}' adds relay variables, for an experiment (the
+// README's note on the alarms' share of a send was measured so).
 
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -33,6 +35,7 @@ const BENCH_VARS = {
   RATE_LIMIT_PER_MIN: "1000000000",
   BROADCAST_PER_HOUR: "1000000",
   INBOX_MAX: "250000",
+  ...(process.env.BENCH_EXTRA_VARS ? (JSON.parse(process.env.BENCH_EXTRA_VARS) as Record<string, string>) : {}),
 };
 
 async function main(): Promise<void> {
