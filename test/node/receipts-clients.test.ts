@@ -16,7 +16,6 @@ import { killGroup, registerAgent, spawnCaptured, startTestRelay, tempDirs, uniq
 type Rows = Extract<Receipts, { recipients: unknown }>;
 type Counts = Extract<Receipts, { broadcast: unknown }>;
 
-const BIN = CLI_BIN;
 const POLL_SH = join(PROJECT_ROOT, "client/poll.sh");
 const RUN_TIMEOUT_MS = 60_000;
 const WAIT = { timeout: 30_000, interval: 100 };
@@ -89,7 +88,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** `clawtalk ...args` as `as` (its API key), to completion. */
 function cli(as: Agent | null, args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(as ? { CLAWTALK_API_KEY: as.apiKey } : {}), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: childEnv(as ? { CLAWTALK_API_KEY: as.apiKey } : {}), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

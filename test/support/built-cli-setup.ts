@@ -14,10 +14,17 @@ import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 
 export default function setup(project: TestProject): () => void {
   const dir = mkdtempSync(join(tmpdir(), "clawtalk-built-cli-"));
-  execFileSync(join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["-p", join(PROJECT_ROOT, "client/tsconfig.build.json"), "--outDir", join(dir, "dist"), "--declaration", "false"], {
-    cwd: PROJECT_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  try {
+    execFileSync(join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["-p", join(PROJECT_ROOT, "client/tsconfig.build.json"), "--outDir", join(dir, "dist"), "--declaration", "false"], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (error) {
+    // tsc reports on stdout: show that, not only "Command failed".
+    const stdout = (error as { stdout?: Buffer }).stdout?.toString() ?? "";
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`building the CLI for the node tests failed:\n${stdout}`);
+  }
   mkdirSync(join(dir, "bin"));
   copyFileSync(join(PROJECT_ROOT, "client/bin/clawtalk.mjs"), join(dir, "bin/clawtalk.mjs"));
   // Its dependency (tweetnacl) as an install would provide it.

@@ -8,7 +8,13 @@ import { inject } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/local-relay.js";
 
 /** The CLI as published, built for this run from the work tree (built-cli-setup.ts). */
-export const CLI_BIN = inject("builtCliBin");
+export const CLI_BIN = builtCli();
+
+function builtCli(): string {
+  const bin = inject("builtCliBin");
+  if (typeof bin !== "string") throw new Error("the built CLI is provided to the node project only (test/support/built-cli-setup.ts)");
+  return bin;
+}
 /** The repository's bin, which runs the TypeScript source through tsx. */
 export const SOURCE_CLI_BIN = join(PROJECT_ROOT, "client/bin/clawtalk.mjs");
 /** A run that takes longer has hung: it is killed and the test fails with its stderr. */
