@@ -11,7 +11,7 @@
 // while a file `broken` exists, and takes 1.5 s for a payload containing "slow".
 
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -486,6 +486,21 @@ describe("poll.sh: long-polling and an unavailable relay", () => {
     await untilSeenByRelay(s.bob); // in its first long-poll
     // Well under the 30 s the long-poll would last.
     const exit = await within(poller.terminate(), 10_000, "poll.sh to stop");
+    expect(exit, `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
+    expect(poller.stderr()).toBe("");
+  });
+
+  test("SIGTERM just before a long-poll starts (while a command before it runs) still exits 0 at once", async () => {
+    const s = await scenario("prepoll");
+    // An `rm` that holds up poll.sh's first call of it (the one just before its first long-poll)
+    // for 3 s, so the SIGTERM lands while a foreground command runs and bash holds the trap.
+    const bin = join(s.dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "rm"), `#!/bin/sh\nif [ ! -e "$POLL_DIR/rm-held" ]; then : > "$POLL_DIR/rm-held"; sleep 3; fi\nexec /bin/rm "$@"\n`, { mode: 0o755 });
+    const poller = startPoll(s.dir, s.env({ CLAWTALK_INTERVAL: "60", PATH: `${bin}:${process.env.PATH ?? ""}` }));
+    await vi.waitFor(() => expect(existsSync(join(s.dir, "rm-held")), "poll.sh in its first rm").toBe(true), WAIT);
+    // Well under the 30 s the long-poll would last (before the fix it waited the long-poll out).
+    const exit = await within(poller.terminate(), 15_000, "poll.sh to stop");
     expect(exit, `poll.sh stderr:\n${poller.stderr()}`).toEqual({ code: 0, signal: null });
     expect(poller.stderr()).toBe("");
   });
