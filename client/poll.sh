@@ -168,8 +168,8 @@ run_interruptible() {
   : >"$work_dir/stderr"
   # A stop that came since the caller last checked (bash runs a trap only once the foreground
   # command in hand, `rm` say, has finished) found no child to kill: start none, or a long-poll
-  # would hold the stop for its full 30 s (seen in about 1 in 10 test runs under load). One that
-  # comes between the fork and $child_pid being set is caught just after.
+  # would hold the stop for its full 30 s (the likely cause of 30 s stalls in two test-suite runs).
+  # One that comes between the fork and $child_pid being set is caught just after.
   if [[ -n $stop_requested ]]; then return 0; fi
   "$@" >"$work_dir/stdout" 2>"$work_dir/stderr" &
   child_pid=$!

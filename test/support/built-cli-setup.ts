@@ -1,6 +1,6 @@
 // vitest globalSetup for the `node` project: the CLI built once per run as its package is
 // published (tsc with client/tsconfig.build.json; bin/clawtalk.mjs finds no TypeScript beside it
-// and runs dist/), so the CLI tests' hundreds of runs do not each start tsx and its esbuild
+// and runs dist/), so each of the CLI tests' many runs does not start tsx and its esbuild
 // (0.5 s of CPU a run against 0.2 s here, on 2 cores shared with the rest of the suite). Built
 // from the work tree at the start of every run, so it is never stale. The repository's own bin,
 // running the TypeScript source, is still tested (test/node/cli.test.ts, the README quick starts).
