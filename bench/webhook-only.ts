@@ -1,5 +1,6 @@
 // `node --import tsx bench/webhook-only.ts [rounds]`: the webhook scenario alone
-// (bench/delivery-scenarios.ts): send's 201 → receiver latency percentiles, several passes.
+// (bench/delivery-scenarios.ts) on a fresh relay: send's 201 → receiver latency percentiles, and
+// deliveries/s for a burst of 100 to one endpoint.
 
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -57,8 +57,8 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs `clawtalk ...args` in `cwd` to completion, with `input` on stdin (stdin closed when absent). */
-function cli(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<Run> {
-  return runCli(args, { cwd: options.cwd, env: { HOME: home, CLAWTALK_URL: testRelay.url, ...options.env }, input: options.input });
+function cli(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; bin?: string }): Promise<Run> {
+  return runCli(args, { cwd: options.cwd, env: { HOME: home, CLAWTALK_URL: testRelay.url, ...options.env }, input: options.input, bin: options.bin });
 }
 
 /** Runs the CLI as `agent` (its key file in its directory) and expects exit 0. */
@@ -214,8 +214,7 @@ describe("send and inbox", () => {
 
   test("the repository's bin (the TypeScript source under tsx) sends encrypted and reads it back decrypted, as the built CLI does", async () => {
     const text = `from source ${randomUUID()}`;
-    const source = (agent: Agent, args: string[]) =>
-      runCli(args, { cwd: agent.dir, env: { HOME: home, CLAWTALK_URL: testRelay.url, CLAWTALK_KEY_FILE: agent.keyFile }, bin: SOURCE_CLI_BIN });
+    const source = (agent: Agent, args: string[]) => cli(args, { cwd: agent.dir, env: { CLAWTALK_KEY_FILE: agent.keyFile }, bin: SOURCE_CLI_BIN });
     const sent = await source(alice, ["send", "--encrypt", "--to", bob.name, "--topic", "cli.source", text]);
     expect(sent.code, sent.stderr).toBe(0);
     const read = await source(bob, ["inbox", "--json", "--topic", "cli.source"]);
