@@ -320,26 +320,27 @@ delete_message() {
 
 # ---- Handling a page ------------------------------------------------------------------------
 
-# Sets the variable named $1 to string field $3 of message $2, read as JSON (`jq -c`): quoted,
-# control characters escaped, one line, so the patterns check the whole value (a raw value could
-# hide a trailing newline). Empty when the field is not a plain string.
-string_field() {
-  local json=""
-  capture json jq -c --arg f "$3" '.[$f]' <<<"$2"
-  if [[ $json =~ ^\"([^\"\\]*)\"$ ]]; then printf -v "$1" '%s' "${BASH_REMATCH[1]}"; else printf -v "$1" '%s' ""; fi
+# Sets the variable named $1 to the string that JSON value $2 (one line, as `jq -c` prints it:
+# quoted, control characters escaped) holds, so the patterns check the whole value (a raw value
+# could hide a trailing newline). Empty when $2 is not a plain string.
+json_string() {
+  if [[ $2 =~ ^\"([^\"\\]*)\"$ ]]; then printf -v "$1" '%s' "${BASH_REMATCH[1]}"; else printf -v "$1" '%s' ""; fi
 }
 
 # Handles the messages of $work_dir/page in order. Sets page_done=true when all were handled;
 # stops at the first failed callback (that message and the rest come again with the next poll).
 handle_page() {
   page_done=""
-  local -a messages=()
-  jq -c '.messages[]' "$work_dir/page" >"$work_dir/messages" || true
-  mapfile -t messages <"$work_dir/messages"
-  local message id ts callback_status
-  for message in "${messages[@]}"; do
-    string_field id "$message" id
-    string_field ts "$message" ts
+  # One jq for the whole page (not two more per message): three lines per message, its id and ts
+  # as JSON (null when it has none, or is not an object) and the message itself, each on one line.
+  local -a lines=()
+  jq -c '.messages[] | (if type == "object" then .id, .ts else null, null end), .' "$work_dir/page" >"$work_dir/messages" || true
+  mapfile -t lines <"$work_dir/messages"
+  local i message id ts callback_status
+  for ((i = 0; i + 2 < ${#lines[@]}; i += 3)); do
+    json_string id "${lines[i]}"
+    json_string ts "${lines[i + 1]}"
+    message=${lines[i + 2]}
     [[ $id =~ $ID_PATTERN ]] || die 1 "refusing a message whose id is not 1-128 characters of A-Z a-z 0-9 . _ : - (the relay does not behave as documented)"
     [[ $ts =~ $TS_PATTERN ]] || die 1 "refusing message $id: its ts is not an ISO-8601 UTC timestamp"
 
@@ -392,7 +393,10 @@ while :; do
   esac
 
   mv -f -- "$work_dir/body" "$work_dir/page"
-  if ! jq -e '.messages | type == "array"' "$work_dir/page" >/dev/null 2>&1; then
+  # The page's check and its size in one jq: -1 when it is not a page of messages.
+  capture count jq '.messages | if type == "array" then length else -1 end' "$work_dir/page" 2>/dev/null || count=-1
+  [[ $count =~ ^[0-9]+$ ]] || count=-1
+  if ((count < 0)); then
     if [[ -n $once ]]; then die 1 "the relay's answer is not a page of messages"; fi
     warn "the relay's answer is not a page of messages; retrying in ${delay}s"
     pause "$delay"
@@ -401,7 +405,6 @@ while :; do
   fi
   delay=$interval
 
-  capture count jq '.messages | length' "$work_dir/page"
   if ((count == 0)); then
     caught_up=true
     if [[ -n $once ]]; then exit 0; fi

@@ -576,17 +576,18 @@ describe("poll.sh: failures that end it", () => {
     expect(readdirSync(s.dir).filter((name) => name.startsWith("pwned"))).toEqual([]);
   });
 
-  test("a message id with characters outside [A-Za-z0-9._:-] is refused: no callback, no DELETE, status 1", async () => {
-    // The relay never hands out such an id (it validates ids), so a stand-in relay serves one here.
-    const s = await scenario("badid");
+  /**
+   * poll.sh against a stand-in relay that answers every GET /messages with `page` (the relay
+   * itself never serves such answers: it validates what it stores), in CLAWTALK_ONCE mode.
+   */
+  async function pollStandIn(prefix: string, page: string) {
+    const s = await scenario(prefix);
     const requests: string[] = [];
-    const badId = "../agents/x?y=1 $(touch pwned)";
     const server: Server = createServer((request, response) => {
       requests.push(`${request.method} ${request.url}`);
       response.setHeader("Content-Type", "application/json");
       if (request.method === "GET" && request.url?.startsWith("/messages?")) {
-        const message = { id: badId, ts: "2026-01-01T00:00:00.000Z", from: "x", to: "y", type: "notification", encrypted: false, payload: "p" };
-        response.end(JSON.stringify({ messages: [message], count: 1, hasMore: false }));
+        response.end(page);
       } else {
         response.statusCode = 404;
         response.end(JSON.stringify({ error: "Not found.", code: "NOT_FOUND" }));
@@ -596,16 +597,42 @@ describe("poll.sh: failures that end it", () => {
     try {
       const address = server.address();
       const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-      const run = await runPoll(s.dir, s.env({ CLAWTALK_URL: url }));
-      expect(run.code).toBe(1);
-      expect(lines(run.stderr)).toHaveLength(1);
-      expect(run.stderr).toMatch(/refusing/);
-      expect(s.attempts()).toEqual([]);
-      expect(requests.every((r) => r.startsWith("GET /messages?"))).toBe(true);
-      expect(existsSync(s.cursorFile)).toBe(false);
-      expect(readdirSync(s.dir).filter((name) => name.startsWith("pwned"))).toEqual([]);
+      const run = await runPoll(s.dir, s.env({ CLAWTALK_URL: url, CLAWTALK_ONCE: "1" }));
+      return { s, run, requests };
     } finally {
       await new Promise<void>((closed) => server.close(() => closed()));
     }
+  }
+
+  const message = (fields: Record<string, unknown>) => ({ id: "m1", ts: "2026-01-01T00:00:00.000Z", from: "x", to: "y", type: "notification", encrypted: false, payload: "p", ...fields });
+  const page = (messages: unknown[]) => JSON.stringify({ messages, count: messages.length, hasMore: false });
+  const untrusted: [string, string, RegExp][] = [
+    ["an id with characters outside [A-Za-z0-9._:-]", page([message({ id: "../agents/x?y=1 $(touch pwned)" })]), /refusing a message whose id/],
+    ["an id ending in a newline", page([message({ id: "m1\n" })]), /refusing a message whose id/],
+    ["an id that is a number", page([message({ id: 42 })]), /refusing a message whose id/],
+    ["a message that is not an object", page([42]), /refusing a message whose id/],
+    ["a ts that is not ISO-8601 UTC", page([message({ ts: "yesterday $(touch pwned)" })]), /refusing message m1: its ts/],
+    ["messages that is not an array", JSON.stringify({ messages: "m1", count: 1 }), /not a page of messages/],
+    ["a body that is not JSON", "<html>$(touch pwned)</html>", /not a page of messages/],
+  ];
+  test.each(untrusted)("a relay answer with %s is refused: no callback, no DELETE, no cursor, status 1", async (_, body, refusal) => {
+    const { s, run, requests } = await pollStandIn("untrusted", body);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(refusal);
+    expect(s.attempts()).toEqual([]);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.every((r) => r.startsWith("GET /messages?"))).toBe(true);
+    expect(existsSync(s.cursorFile)).toBe(false);
+    expect(readdirSync(s.dir).filter((name) => name.startsWith("pwned"))).toEqual([]);
+  });
+
+  test("a page whose later message has a bad id: the messages before it are handled, then poll.sh stops at it", async () => {
+    const good = message({ id: "m1", payload: "first" });
+    const { s, run } = await pollStandIn("untrusted2", page([good, message({ id: "bad id", ts: "2026-01-01T00:00:01.000Z" })]));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/refusing a message whose id/);
+    expect(s.attempts().map((a) => a.payload)).toEqual(["first"]);
+    expect(readFileSync(s.cursorFile, "utf8").trim()).toBe(good.ts);
   });
 });
