@@ -393,10 +393,9 @@ while :; do
   esac
 
   mv -f -- "$work_dir/body" "$work_dir/page"
-  # The page's check and its size in one jq: -1 when it is not a page of messages.
-  capture count jq '.messages | if type == "array" then length else -1 end' "$work_dir/page" 2>/dev/null || count=-1
-  [[ $count =~ ^[0-9]+$ ]] || count=-1
-  if ((count < 0)); then
+  # The page's check and its size in one jq: no count when it is not a page of messages.
+  capture count jq '.messages | if type == "array" then length else null end' "$work_dir/page" 2>/dev/null || true
+  if ! [[ $count =~ ^[0-9]+$ ]]; then
     if [[ -n $once ]]; then die 1 "the relay's answer is not a page of messages"; fi
     warn "the relay's answer is not a page of messages; retrying in ${delay}s"
     pause "$delay"

@@ -1,8 +1,9 @@
 // The CLI's side of signed key changes and pinning (SPEC §12, issue 13 items 3 and 4), run as users
 // run it — `node bin/clawtalk.mjs <command>` (built: test/support/built-cli-setup.ts) with key
-// files in a scratch per-user directory (XDG_CONFIG_HOME) — against a real `wrangler dev` relay: `rotate-keys` replaces the key file only
-// once the relay accepted the change, `inbox` flags a sender whose keys the admin swapped, `send
-// --encrypt` to it is refused until `trust NAME`, and the pins live beside the key file, mode 0600.
+// files in a scratch per-user directory (XDG_CONFIG_HOME) — against a real `wrangler dev` relay:
+// `rotate-keys` replaces the key file only once the relay accepted the change, `inbox` flags a
+// sender whose keys the admin swapped, `send --encrypt` to it is refused until `trust NAME`, and
+// the pins live beside the key file, mode 0600.
 
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";

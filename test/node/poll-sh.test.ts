@@ -577,10 +577,10 @@ describe("poll.sh: failures that end it", () => {
   });
 
   /**
-   * poll.sh against a stand-in relay that answers every GET /messages with `page` (the relay
-   * itself never serves such answers: it validates what it stores), in CLAWTALK_ONCE mode.
+   * poll.sh, with `env` added, against a stand-in relay that answers every GET /messages with
+   * `page` (the relay itself never serves such answers: it validates what it stores).
    */
-  async function pollStandIn(prefix: string, page: string) {
+  async function pollStandIn(prefix: string, page: string, env: Record<string, string> = {}) {
     const s = await scenario(prefix);
     const requests: string[] = [];
     const server: Server = createServer((request, response) => {
@@ -597,7 +597,7 @@ describe("poll.sh: failures that end it", () => {
     try {
       const address = server.address();
       const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-      const run = await runPoll(s.dir, s.env({ CLAWTALK_URL: url, CLAWTALK_ONCE: "1" }));
+      const run = await runPoll(s.dir, s.env({ CLAWTALK_URL: url, ...env }));
       return { s, run, requests };
     } finally {
       await new Promise<void>((closed) => server.close(() => closed()));
@@ -606,17 +606,20 @@ describe("poll.sh: failures that end it", () => {
 
   const message = (fields: Record<string, unknown>) => ({ id: "m1", ts: "2026-01-01T00:00:00.000Z", from: "x", to: "y", type: "notification", encrypted: false, payload: "p", ...fields });
   const page = (messages: unknown[]) => JSON.stringify({ messages, count: messages.length, hasMore: false });
-  const untrusted: [string, string, RegExp][] = [
-    ["an id with characters outside [A-Za-z0-9._:-]", page([message({ id: "../agents/x?y=1 $(touch pwned)" })]), /refusing a message whose id/],
-    ["an id ending in a newline", page([message({ id: "m1\n" })]), /refusing a message whose id/],
-    ["an id that is a number", page([message({ id: 42 })]), /refusing a message whose id/],
-    ["a message that is not an object", page([42]), /refusing a message whose id/],
-    ["a ts that is not ISO-8601 UTC", page([message({ ts: "yesterday $(touch pwned)" })]), /refusing message m1: its ts/],
-    ["messages that is not an array", JSON.stringify({ messages: "m1", count: 1 }), /not a page of messages/],
-    ["a body that is not JSON", "<html>$(touch pwned)</html>", /not a page of messages/],
+  // A refused message ends poll.sh in either mode; an answer that is not a page ends only a
+  // CLAWTALK_ONCE pass (a long-running poll.sh warns and retries, as for a relay error).
+  const once = { CLAWTALK_ONCE: "1" };
+  const untrusted: [string, string, RegExp, Record<string, string>][] = [
+    ["an id with characters outside [A-Za-z0-9._:-]", page([message({ id: "../agents/x?y=1 $(touch pwned)" })]), /refusing a message whose id/, {}],
+    ["an id ending in a newline", page([message({ id: "m1\n" })]), /refusing a message whose id/, {}],
+    ["an id that is a number", page([message({ id: 42 })]), /refusing a message whose id/, {}],
+    ["a message that is not an object", page([42]), /refusing a message whose id/, {}],
+    ["a ts that is not ISO-8601 UTC", page([message({ ts: "yesterday $(touch pwned)" })]), /refusing message m1: its ts/, {}],
+    ["messages that is not an array", JSON.stringify({ messages: "m1", count: 1 }), /not a page of messages/, once],
+    ["a body that is not JSON", "<html>$(touch pwned)</html>", /not a page of messages/, once],
   ];
-  test.each(untrusted)("a relay answer with %s is refused: no callback, no DELETE, no cursor, status 1", async (_, body, refusal) => {
-    const { s, run, requests } = await pollStandIn("untrusted", body);
+  test.each(untrusted)("a relay answer with %s is refused: no callback, no DELETE, no cursor, status 1", async (_, body, refusal, env) => {
+    const { s, run, requests } = await pollStandIn("untrusted", body, env);
     expect(run.code).toBe(1);
     expect(lines(run.stderr)).toHaveLength(1);
     expect(run.stderr).toMatch(refusal);
