@@ -1,7 +1,8 @@
-// `node --import tsx bench/profile.ts [send|multicast|poll] [connections]`: a CPU profile of the relay's workerd
-// (Worker and Durable Objects, one isolate locally) under one hot-path load, through wrangler's
-// devtools port. Prints the functions with the most self time and writes the .cpuprofile to
-// bench/results/ (open it in Chrome DevTools) — what guided each optimization of the hot path.
+// `node --import tsx bench/profile.ts [send|send-one|multicast|poll] [connections]`: a CPU profile
+// of the relay's workerd (Worker and Durable Objects, one isolate locally) under one hot-path load,
+// through wrangler's devtools port. Prints the functions with the most self time and writes the
+// .cpuprofile to bench/results/ (open it in Chrome DevTools) — what guided each optimization of the
+// hot path. `send` is 50 senders each sending to the next, `send-one` 20 senders to one inbox.
 
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -25,9 +26,10 @@ try {
   const agents = await relay.registerMany("prof_", 50);
   for (const agent of agents.slice(0, 2)) for (let i = 0; i < 60; i++) await relay.send(agents[2]!, agent.name, `warm ${i}`);
   const request = (i: number) => {
-    const from = agents[i % 50]!;
+    // send: 50 senders, each to the next; send-one: 20 senders to one inbox (the bench's two shapes).
+    const from = shape === "send-one" ? agents[1 + (i % 20)]! : agents[i % 50]!;
     if (shape === "poll") return { path: "/messages?limit=50", headers: auth(agents[i % 2]!) };
-    const to = shape === "multicast" ? agents.slice(40, 50).map((a) => a.name) : agents[(i + 1) % 50]!.name;
+    const to = shape === "multicast" ? agents.slice(40, 50).map((a) => a.name) : shape === "send-one" ? agents[0]!.name : agents[(i + 1) % 50]!.name;
     return { path: "/messages", headers: auth(from), body: sendBody(to) };
   };
   const method = shape === "poll" ? "GET" : "POST";
