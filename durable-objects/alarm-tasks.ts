@@ -1,7 +1,8 @@
-// One alarm per object serves every job that needs a timer (TTL expiry, webhook delivery,
-// broadcast fan-out, presence and feed pushes, ...). Each job is a task that says when it is next
-// due (`nextDue`, answered from memory so an alarm with nothing due costs no storage read) and
-// does its work (`run`); the alarm is a loop over the tasks that are due.
+// One alarm per object serves every job that needs a durable timer (TTL expiry, webhook delivery,
+// broadcast fan-out, receipts reports, ...; not the views' pushes, whose batches live in memory:
+// views.ts). Each job is a task that says when it is next due (`nextDue`, answered from memory so
+// an alarm with nothing due costs no storage read) and does its work (`run`); the alarm is a loop
+// over the tasks that are due.
 //
 // Platform contract: an alarm runs at least once and, if its handler throws, is retried with
 // backoff a limited number of times. So a task's work queue lives in storage (or is derived from

@@ -32,7 +32,7 @@ export interface FeedPush extends FeedBatch {
 
 /**
  * What inboxes of earlier versions pushed: no state changes, no agent, no backlog. While a deploy
- * is under way an alarm of the old code may still push to a shard running the new.
+ * is under way an inbox of the old code may still push to a shard running the new.
  */
 export type EarlierFeedBatch = Omit<FeedBatch, "states">;
 

@@ -7,8 +7,8 @@
 //                    and the receipts of what it sent (sent-receipts.ts)
 //   long-polls.ts    GET /messages?wait=N held until a match arrives
 //   webhook-sender.ts  pushing stored messages to the agent's webhook
-//   views.ts         presence and feed pushes to the relay-wide views
-//   alarm-tasks.ts   the one alarm, a loop over the tasks above that are due
+//   views.ts         presence and feed pushes to the relay-wide views (on a timer of their own)
+//   alarm-tasks.ts   the one alarm, a loop over the other tasks above that are due
 //
 // In one send the sender's inbox runs `send` (outbox) and each recipient's inbox runs `accept`.
 //
@@ -50,7 +50,7 @@ export class InboxObject extends DurableObject<Env> {
     super(ctx, env);
     this.limits = readLimits(env);
     this.scheduler = new AlarmScheduler(ctx.storage);
-    this.views = new Views(env, this.limits, this.scheduler, () => this.config?.name ?? null, () => this.log.oldestUndelivered());
+    this.views = new Views(env, this.limits, () => this.config?.name ?? null, () => this.log.oldestUndelivered());
     this.openStorage();
     void ctx.blockConcurrencyWhile(() => this.scheduler.load());
   }
@@ -80,7 +80,6 @@ export class InboxObject extends DurableObject<Env> {
       this.webhooks,
       this.log.reports,
       ...this.outbox.tasks,
-      ...this.views.tasks,
     ]);
   }
 

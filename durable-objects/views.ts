@@ -1,21 +1,25 @@
-// What an inbox tells the relay-wide views about its agent, in batches from its alarm (SPEC §2,
+// What an inbox tells the relay-wide views about its agent, in batches on a timer (SPEC §2,
 // "views across inboxes"): presence (lastSeen) to its presence shard at most once per
 // PRESENCE_PUSH_S, and the feed (stored messages' metadata, webhook attempts, delivery latency,
 // its copies' state changes) to its feed shard while there is something to push: FEED_FLUSH_MS
 // after the first thing collected, and no sooner than the shard's last answer allows
 // (push-slots.ts), so a busy shard stretches every inbox's interval. Every feed push also carries
-// the agent's backlog (its oldest copy not yet delivered), read then, in the alarm, never on a
-// request's path; whatever changes the backlog (a copy stored, delivered, acked, expired) is
-// itself collected, so the shard's last word on it is never older than one push. The shards are
-// chosen by the agent's name (stubs.ts). Never a global write per request, never a read of every
-// inbox.
+// the agent's backlog (its oldest copy not yet delivered), read then, never on a request's path;
+// whatever changes the backlog (a copy stored, delivered, acked, expired) is itself collected, so
+// the shard's last word on it is never older than one push. The shards are chosen by the agent's
+// name (stubs.ts). Never a global write per request, never a read of every inbox.
+//
+// The timer is in memory, not the object's alarm: what it pushes is collected in memory too, so
+// an alarm would bring back an evicted object with nothing to push, and each alarm costs a durable
+// write to set and a handler run. Measured on a broadcast to 1,000 cold inboxes, where every
+// recipient pushed from its alarm 2 s after its copy arrived, competing with the fan-out: 5.4 s,
+// against 3.3 s with no push during it.
 
 import type { Envelope, FeedItem, WebhookAttempt } from "../protocol/envelope.js";
 import { describeError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { nameKey } from "../protocol/names.js";
 import { isoTime } from "../protocol/time.js";
-import type { AlarmScheduler, AlarmTask } from "./alarm-tasks.js";
 import { FeedCollector, type FeedPush } from "./feed-batch.js";
 import type { StateChange } from "./message-log.js";
 import type { StoredMessage } from "./message-store.js";
@@ -29,6 +33,8 @@ const PREVIEW_CHARS = 200;
  * with it. A busy inbox is never idle, so it waits its turn; one going quiet pushes one batch early.
  */
 const IDLE_PUSH_MS = 5_000;
+/** Delay before a push the shard did not take is tried again. */
+const RETRY_MS = 1000;
 
 export class Views {
   private lastSeen: number | null = null;
@@ -40,22 +46,19 @@ export class Views {
   private feedNotBefore = 0;
   /** When the feed batch last grew (epoch ms). */
   private feedAddedAt = 0;
-  readonly tasks: AlarmTask[];
+  /** The one timer for both pushes, and when it fires (epoch ms). */
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt: number | null = null;
 
   constructor(
     private readonly env: Env,
     private readonly limits: Limits,
-    private readonly scheduler: AlarmScheduler,
     /** The agent's registered name, or null once it is gone. */
     private readonly agentName: () => string | null,
     /** The ts of the agent's oldest copy not yet delivered, or null (message-log.ts). */
     private readonly oldestUndelivered: () => number | null,
   ) {
     this.feed = new FeedCollector(limits.feedBatchMax);
-    this.tasks = [
-      { name: "presence", nextDue: () => this.presenceDueAt, run: (now) => this.pushPresence(now) },
-      { name: "feed", nextDue: () => this.feedNextDue(), run: (now) => this.feedDue(now) },
-    ];
   }
 
   get lastSeenAt(): number | null {
@@ -68,7 +71,7 @@ export class Views {
     if (this.presenceDueAt !== null) return;
     // At once when the last push is over an interval old, else at the end of the interval.
     this.presenceDueAt = Math.max(now, this.presencePushedAt + this.limits.presencePushS * 1000);
-    this.scheduler.wake(this.presenceDueAt);
+    this.arm();
   }
 
   /** A message was stored in this inbox. */
@@ -111,6 +114,8 @@ export class Views {
     this.feed = new FeedCollector(this.limits.feedBatchMax);
     this.feedDueAt = this.presenceDueAt = this.lastSeen = null;
     this.feedNotBefore = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = this.timerAt = null;
   }
 
   private scheduleFlush(): void {
@@ -118,17 +123,48 @@ export class Views {
     this.feedAddedAt = now;
     if (this.feedDueAt !== null) return;
     this.feedDueAt = Math.max(now + this.limits.feedFlushMs, this.feedNotBefore);
-    this.scheduler.wake(this.feedNextDue()!);
+    this.arm();
+  }
+
+  /** Makes sure the timer fires by the earlier push that is due. */
+  private arm(): void {
+    const due = Math.min(this.presenceDueAt ?? Infinity, this.feedNextDue() ?? Infinity);
+    if (due === Infinity || (this.timerAt !== null && this.timerAt <= due)) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = due;
+    this.timer = setTimeout(() => void this.pushDue(Date.now()), Math.max(0, due - Date.now()));
+  }
+
+  /**
+   * The timer: the pushes due by `now`. One the shard does not take (restarting, overloaded) is
+   * logged and tried again a second later, with whatever is collected meanwhile; never thrown.
+   */
+  async pushDue(now: number): Promise<void> {
+    this.timer = this.timerAt = null;
+    if (this.presenceDueAt !== null && this.presenceDueAt <= now) {
+      try {
+        await this.pushPresence(now);
+      } catch (error) {
+        console.error(`views: presence push failed: ${describeError(error)}`);
+        this.presenceDueAt = Date.now() + RETRY_MS;
+      }
+    }
+    const feedDue = this.feedNextDue();
+    if (feedDue !== null && feedDue <= now) {
+      try {
+        await this.flushFeed();
+      } catch (error) {
+        console.error(`views: feed push failed: ${describeError(error)}`);
+        this.feedAddedAt = Date.now();
+        this.feedDueAt = this.feedAddedAt + RETRY_MS;
+      }
+    }
+    this.arm();
   }
 
   /** The push is due at the shard's slot, or once the inbox has been quiet IDLE_PUSH_MS. */
   private feedNextDue(): number | null {
     return this.feedDueAt === null ? null : Math.min(this.feedDueAt, this.feedAddedAt + IDLE_PUSH_MS);
-  }
-
-  private async feedDue(now: number): Promise<void> {
-    if (this.feedDueAt !== null && now < this.feedDueAt && now < this.feedAddedAt + IDLE_PUSH_MS) return;
-    await this.flushFeed();
   }
 
   private async pushPresence(now: number): Promise<void> {
@@ -149,9 +185,9 @@ export class Views {
       const { nextPushInMs } = await feedStub(this.env, shardOf(name, this.limits.feedShards)).record(push);
       this.feedNotBefore = Date.now() + nextPushInMs;
     } catch (error) {
-      // The shard did not take it (restarting, overloaded): keep the batch for the alarm's retry
-      // (alarm-tasks.ts), merged with whatever is collected meanwhile, instead of losing it. A push
-      // the shard stored before its answer was lost is then counted twice: these are views.
+      // The shard did not take it (restarting, overloaded): keep the batch for the retry (pushDue),
+      // merged with whatever is collected meanwhile, instead of losing it. A push the shard stored
+      // before its answer was lost is then counted twice: these are views.
       this.feed.restore(batch);
       throw error;
     }
