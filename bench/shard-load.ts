@@ -5,8 +5,9 @@
 // Phase "views": 2,000 agents in a ring (agent i sends to agent i+1), 20 messages/s in all, so
 // every inbox stores a message and every agent is seen every 100 s; half the messages are also
 // audited by their sender. Each inbox therefore pushes to its feed shard once per message, and
-// each agent to its presence shard once per send (its last push is over PRESENCE_PUSH_S old):
-// the per-agent constants of bench/shard-model.ts. (A faster rate overloads this 2-core machine:
+// each agent to its presence shard once per send (its last push is over PRESENCE_PUSH_S old), and
+// an audited sender, seen again a moment later by its audit post, once more at the end of the
+// interval: the per-agent constants of bench/shard-model.ts. (A faster rate overloads this 2-core machine:
 // the local proxy drops requests it holds for seconds, and an object whose request was dropped
 // is reset. An agent seen more often than every PRESENCE_PUSH_S pushes once per interval.)
 // Phase "budget": 100 agents each receiving a message every 2 s on 2 feed shards with a push

@@ -33,7 +33,10 @@ export function ratios(phase: PhaseResult, presencePushS: number): Ratios {
     feedPushesPerMessage: sum(phase.loads.feed) / phase.messagesPerS,
     // Per agent seen within each interval: should the machine have sent slower than planned, an
     // agent seen less often than every PRESENCE_PUSH_S pushes less often, not less per interval.
-    presencePushesPerInterval: (sum(phase.loads.presence) * presencePushS) / phase.agents / Math.min(1, (presencePushS * phase.messagesPerS) / phase.agents),
+    // At most one: views.ts never pushes an agent's presence twice within PRESENCE_PUSH_S. (The
+    // phase's audited senders are seen twice a moment apart, a push at once and one at the end of
+    // the interval, so the phase measures more than one per interval in which an agent is seen.)
+    presencePushesPerInterval: Math.min(1, (sum(phase.loads.presence) * presencePushS) / phase.agents / Math.min(1, (presencePushS * phase.messagesPerS) / phase.agents)),
     auditRequestsPerPost: phase.auditsPerS > 0 ? sum(phase.loads.audit) / phase.auditsPerS : 1,
     directoryPerAgentPerS: phase.loads.directory / phase.agents,
   };
