@@ -7,9 +7,9 @@
 // audited by their sender. Each inbox therefore pushes to its feed shard once per message, and
 // each agent to its presence shard once per send (its last push is over PRESENCE_PUSH_S old), and
 // an audited sender, seen again a moment later by its audit post, once more at the end of the
-// interval: the per-agent constants of bench/shard-model.ts. (A faster rate overloads this 2-core machine:
-// the local proxy drops requests it holds for seconds, and an object whose request was dropped
-// is reset. An agent seen more often than every PRESENCE_PUSH_S pushes once per interval.)
+// interval: the per-agent constants of bench/shard-model.ts. (A faster rate overloads this 2-core
+// machine: the local proxy drops requests it holds for seconds, and an object whose request was
+// dropped is reset. An agent seen more often than every PRESENCE_PUSH_S pushes once per interval.)
 // Phase "budget": 100 agents each receiving a message every 2 s on 2 feed shards with a push
 // budget of 5/s: the feed shards' load settles at the budget instead of the ~25/s each the
 // inboxes would push (each inbox then waits about 10 s), and every stored message is still counted.

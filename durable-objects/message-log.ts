@@ -223,7 +223,7 @@ export class MessageLog {
     this.onStateChange({ id: message.id, status, at, via: message.via });
   }
 
-  /** The ts of the oldest copy not yet delivered, or null: one index step (read by the feed push, off the request path). */
+  /** The ts of the oldest copy not yet delivered, or null: one index step (read by the feed push, off requests' paths). */
   oldestUndelivered(): number | null {
     return this.db.oldestUndelivered();
   }

@@ -14,7 +14,7 @@ function stored(id: string, ts: number, topic: string | null): StoredMessage {
   return { ts, id, sender: "alice", topic, bodyHash: "", expiresAt: ts + 1000, json: "{}", deliveredAt: null, via: null, reported: 0, depth: 0 };
 }
 
-/** Views of bob's inbox over a feed shard whose first record() fails; `pushes` are the ones it took. */
+/** Views of bob's inbox over a feed shard whose first record() fails; `shard.pushes` are the ones it took. */
 function viewsOverFailingShard(vars: Record<string, string> = {}) {
   const shard = { pushes: [] as FeedPush[], tries: 0 };
   const feed = {
@@ -46,7 +46,7 @@ it("a feed push that fails is pushed again with the next one, with what was coll
   }
 });
 
-it("a failed push is retried by the timer on its own, about a second later", async () => {
+it("a failed push is retried by the timer on its own, with nothing else calling it", async () => {
   const { shard, views } = viewsOverFailingShard({ FEED_FLUSH_MS: "10" });
   try {
     views.stored(stored("m1", 1, null), envelope, "bob");
